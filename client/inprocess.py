@@ -1,0 +1,100 @@
+"""In-process mode (moto's ``mock_aws``): Vertex AI hosts answered by an emulator in this process.
+
+``responses`` patches ``requests``, which the official REST transport and the SDK use, so every
+call to ``https://aiplatform.googleapis.com`` or ``https://{location}-aiplatform.googleapis.com``
+is handed to the emulator's Flask app without a socket. Any other host is refused, never sent out,
+unless passed through explicitly (``passthrough=("http://127.0.0.1",)``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, TypeVar
+
+import requests
+import responses
+
+from emulator.clock import ManualClock
+from emulator.http.app import make_app
+from emulator.service import Service
+from emulator.settings import Settings
+
+VERTEX_HOSTS = re.compile(r"^https://(?:[a-z0-9-]+-)?aiplatform\.googleapis\.com(?::443)?/")
+_ANY = re.compile(r".*")
+_HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
+_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RefusedHost(requests.exceptions.ConnectionError):
+    """A request to a host the in-process emulator does not serve; nothing left this process."""
+
+
+class mock_vertex:
+    """Context manager and decorator: Vertex AI calls go to a fresh in-process emulator.
+
+    ``service`` is the emulator (manual clock by default), so a test can advance time, set job
+    outcomes or inspect state directly.
+    """
+
+    def __init__(
+        self,
+        service: Service | None = None,
+        *,
+        settings: Settings | None = None,
+        passthrough: Iterable[str] = (),
+    ) -> None:
+        self._given = service
+        self._settings = settings
+        self._passthrough = tuple(passthrough)
+        self.service: Service | None = None
+        self._mock: responses.RequestsMock | None = None
+
+    def start(self) -> Service:
+        self.service = self._given or Service(clock=ManualClock(), settings=self._settings)
+        client = make_app(self.service).test_client()
+
+        def forward(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+            if not VERTEX_HOSTS.match(str(request.url)):
+                raise RefusedHost(
+                    f"vertex-emulator in-process mode refused a request to {request.url}: not a Vertex AI host"
+                )
+            body = request.body.encode() if isinstance(request.body, str) else request.body
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+            answer = client.open(str(request.url), method=str(request.method), headers=headers, data=body)
+            kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+            return answer.status_code, kept, answer.get_data()
+
+        self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        self._mock.start()
+        for prefix in self._passthrough:
+            self._mock.add_passthru(prefix)
+        for method in _METHODS:
+            self._mock.add_callback(method, _ANY, callback=forward)
+        return self.service
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock.reset()
+            self._mock = None
+
+    def __enter__(self) -> Service:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def __call__(self, function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mock_vertex(self._given, settings=self._settings, passthrough=self._passthrough):
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

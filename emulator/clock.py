@@ -1,0 +1,91 @@
+"""The one source of time of an emulator.
+
+Every timestamp and every scheduled transition reads this clock, so a manual clock makes a whole
+run deterministic: nothing moves until a test says so.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Seconds since the Unix epoch, as a float."""
+
+    def now(self) -> float: ...
+
+
+class RealClock:
+    """Wall-clock time, for interactive use."""
+
+    manual = False
+
+    def now(self) -> float:
+        return time.time()
+
+
+class ManualClock:
+    """Time that moves only when told; starts at a fixed instant so runs are reproducible."""
+
+    manual = True
+    DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+
+    def __init__(self, start: float = DEFAULT_START) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock never goes back")
+        self._now += seconds
+        return self._now
+
+    def set(self, instant: float) -> None:
+        if instant < self._now:
+            raise ValueError("the clock never goes back")
+        self._now = instant
+
+
+def rfc3339(instant: float) -> str:
+    """A timestamp as proto3 JSON writes it: UTC, ``Z``, and 0, 3 or 6 fraction digits."""
+    moment = datetime.fromtimestamp(instant, UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond % 1000:
+        return f"{text}.{moment.microsecond:06d}Z"
+    if moment.microsecond:
+        return f"{text}.{moment.microsecond // 1000:03d}Z"
+    return f"{text}Z"
+
+
+def parse_rfc3339(text: str) -> float:
+    """Parse an RFC 3339 timestamp (``Z`` or an offset, any fraction) into epoch seconds."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    if "." in value:
+        head, _, rest = value.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        fraction, tail = rest[:digits], rest[digits:]
+        value = f"{head}.{(fraction + '000000')[:6]}{tail}"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp {text!r} has no time zone")
+    return parsed.timestamp()
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds from a protobuf Duration string (``"3600s"``, ``"1.5s"``) or a plain number."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        seconds = float(text)
+    elif isinstance(text, str):
+        raw = text.strip()
+        seconds = float(raw[:-1] if raw.endswith("s") else raw)
+    else:
+        raise ValueError(f"not a duration: {text!r}")
+    if seconds < 0 or seconds != seconds:
+        raise ValueError(f"not a duration: {text!r}")
+    return seconds

@@ -1,0 +1,242 @@
+"""The rule that decides whether a custom job may run on a persistent resource, and where.
+
+This is the one implementation of the documented rules: the emulator calls it when a job is
+created (and again when a queued job retries), and ``client``'s offline check calls it on files.
+It is pure: it reads canonical proto3-JSON dicts and the replicas other jobs hold, and either
+returns a placement or raises the error the service answers with.
+
+Choices where the documentation is silent (see README, "Documented choices"):
+- the whole ``machineSpec`` and the effective ``diskSpec`` must be equal, not only the machine
+  and disk types the gcloud page names;
+- worker pools are placed in order, each on the first matching resource pool that still has room
+  for it; worker pools of one job that land on the same pool add up;
+- a job that could never fit is INVALID_ARGUMENT; one that fits but not in the replicas free now
+  is FAILED_PRECONDITION (:class:`NoFreeReplicas`), which the caller may turn into a queued job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.domain import specs
+from emulator.errors import ApiError, Code, FieldViolation
+
+Spec = Mapping[str, Any]
+Held = Mapping[str, Mapping[str, int]]
+"""Replicas held on each resource pool: pool id -> {job name: replicas}."""
+
+RUNNING = "RUNNING"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a job's worker pools run: a pool id per worker pool index (None for a skipped slot)."""
+
+    pools: tuple[str | None, ...]
+    demand: Mapping[str, int]
+
+
+class NoFreeReplicas(ApiError):
+    """The job fits the resource's pools, but not in the replicas that are free right now."""
+
+
+@dataclass(frozen=True)
+class _WorkerPool:
+    index: int
+    replicas: int
+    hardware: dict[str, Any]
+
+
+def _path(index: int, field: str = "") -> str:
+    base = f"job_spec.worker_pool_specs[{index}]"
+    return f"{base}.{specs.snake(field)}" if field else base
+
+
+def _worker_pools(job: Spec) -> list[_WorkerPool]:
+    pools = []
+    for index, spec in enumerate(job.get("jobSpec", {}).get("workerPoolSpecs", [])):
+        if specs.worker_pool_is_empty(spec):
+            continue
+        pools.append(
+            _WorkerPool(
+                index=index,
+                replicas=int(spec.get("replicaCount") or 0),
+                hardware=specs.hardware(spec.get("machineSpec", {}), spec.get("diskSpec")),
+            )
+        )
+    return pools
+
+
+def _check_state(resource: Spec) -> None:
+    state = resource.get("state", "STATE_UNSPECIFIED")
+    if state != RUNNING:
+        raise ApiError(
+            Code.FAILED_PRECONDITION,
+            f'Persistent resource "{resource.get("name")}" is {state}; '
+            "jobs can run only on a RUNNING persistent resource.",
+        )
+
+
+def _check_settings(job: Spec, resource: Spec) -> None:
+    """Network and CMEK "should be consistent with those on the PersistentResource"."""
+    job_spec = job.get("jobSpec", {})
+    pairs = [
+        ("job_spec.network", "network", job_spec.get("network", ""), resource.get("network", "")),
+        (
+            "encryption_spec.kms_key_name",
+            "encryptionSpec.kmsKeyName",
+            (job.get("encryptionSpec") or {}).get("kmsKeyName", ""),
+            (resource.get("encryptionSpec") or {}).get("kmsKeyName", ""),
+        ),
+    ]
+    violations = [
+        FieldViolation(
+            path,
+            f"{path} is {specs.show(mine or None)} but the persistent resource's {label} "
+            f"is {specs.show(theirs or None)}; they must be the same.",
+        )
+        for path, label, mine, theirs in pairs
+        if mine != theirs
+    ]
+    if violations:
+        raise ApiError(
+            Code.INVALID_ARGUMENT,
+            " ".join(v.description for v in violations),
+            violations,
+        )
+
+
+def _mismatch(worker: _WorkerPool, pools: Sequence[Spec], resource_name: str) -> ApiError:
+    ranked = sorted(
+        enumerate(pools),
+        key=lambda item: (len(specs.differences(worker.hardware, _hardware(item[1]))), item[0]),
+    )
+    closest = ranked[0][1]
+    diffs = specs.differences(worker.hardware, _hardware(closest))
+    told = ", ".join(
+        f"{specs.snake(path)} is {specs.show(mine)} in the job but {specs.show(theirs)}" for path, mine, theirs in diffs
+    )
+    message = (
+        f"Worker pool {worker.index} ({_path(worker.index)}) matches no resource pool of "
+        f'persistent resource "{resource_name}": {told} in the closest resource pool '
+        f'"{closest.get("id")}". A worker pool\'s machine_spec and disk_spec must match a '
+        "resource pool exactly."
+    )
+    violations = [
+        FieldViolation(
+            _path(worker.index, path),
+            f'{specs.show(mine)} differs from {specs.show(theirs)} in resource pool "{closest.get("id")}"',
+        )
+        for path, mine, theirs in diffs
+    ]
+    return ApiError(Code.INVALID_ARGUMENT, message, violations)
+
+
+def _hardware(pool: Spec) -> dict[str, Any]:
+    return specs.hardware(pool.get("machineSpec", {}), pool.get("diskSpec"))
+
+
+def _candidates(worker: _WorkerPool, pools: Sequence[Spec]) -> list[Spec]:
+    return [pool for pool in pools if _hardware(pool) == worker.hardware]
+
+
+def _place(
+    workers: Sequence[_WorkerPool],
+    candidates: Mapping[int, Sequence[Spec]],
+    room: Mapping[str, int],
+) -> tuple[dict[int, str], _WorkerPool | None]:
+    """Greedy placement in worker-pool order; returns the placement so far and the first misfit."""
+    left = dict(room)
+    placed: dict[int, str] = {}
+    for worker in workers:
+        for pool in candidates[worker.index]:
+            if left[pool["id"]] >= worker.replicas:
+                left[pool["id"]] -= worker.replicas
+                placed[worker.index] = pool["id"]
+                break
+        else:
+            return placed, worker
+    return placed, None
+
+
+def _over_capacity(worker: _WorkerPool, options: Sequence[Spec], placed: Mapping[int, str]) -> ApiError:
+    pool = options[0]
+    shared = [index for index, pool_id in placed.items() if pool_id == pool["id"]]
+    together = f" (worker pools {', '.join(map(str, shared))} already take part of it)" if shared else ""
+    message = (
+        f"Worker pool {worker.index} ({_path(worker.index)}) asks for {worker.replicas} replicas, "
+        f'but resource pool "{pool["id"]}" has at most {specs.pool_capacity(pool)}{together}. '
+        "replica_count must be at most the resource pool's replica_count, or its "
+        "max_replica_count when it autoscales."
+    )
+    return ApiError(
+        Code.INVALID_ARGUMENT,
+        message,
+        [FieldViolation(_path(worker.index, "replicaCount"), message)],
+    )
+
+
+def _no_room(
+    worker: _WorkerPool,
+    options: Sequence[Spec],
+    free: Mapping[str, int],
+    held: Held,
+    blocked: Collection[str],
+) -> NoFreeReplicas:
+    pool = options[0]
+    holders = held.get(pool["id"], {})
+    holding = ", ".join(f"{name} ({count})" for name, count in holders.items()) or "no job"
+    ahead = " and jobs are queued ahead for it" if pool["id"] in blocked else ""
+    message = (
+        f"Worker pool {worker.index} ({_path(worker.index)}) needs {worker.replicas} replicas of "
+        f'resource pool "{pool["id"]}", but {free[pool["id"]]} of its '
+        f"{specs.pool_capacity(pool)} are free{ahead}; the rest are held by {holding}."
+    )
+    return NoFreeReplicas(
+        Code.FAILED_PRECONDITION,
+        message,
+        [FieldViolation(_path(worker.index, "replicaCount"), message)],
+    )
+
+
+def admit(job: Spec, resource: Spec, held: Held, *, blocked: Collection[str] = ()) -> Placement:
+    """Place ``job`` on ``resource`` given the replicas other jobs hold, or raise why not.
+
+    ``blocked`` names pools with jobs already queued for them: first in, first out means a new
+    job finds no room there until those have started.
+    """
+    _check_state(resource)
+    _check_settings(job, resource)
+    pools = list(resource.get("resourcePools", []))
+    name = str(resource.get("name", ""))
+    workers = _worker_pools(job)
+    candidates = {w.index: _candidates(w, pools) for w in workers}
+    misfits = [_mismatch(w, pools, name) for w in workers if not candidates[w.index]]
+    if misfits:
+        raise ApiError(
+            Code.INVALID_ARGUMENT,
+            " ".join(error.message for error in misfits),
+            [v for error in misfits for v in error.violations],
+        )
+    capacity = {pool["id"]: specs.pool_capacity(pool) for pool in pools}
+    placed, misfit = _place(workers, candidates, capacity)
+    if misfit is not None:
+        raise _over_capacity(misfit, candidates[misfit.index], placed)
+    free = {pool_id: room - sum(held.get(pool_id, {}).values()) for pool_id, room in capacity.items()}
+    open_to_us = {pool_id: 0 if pool_id in blocked else room for pool_id, room in free.items()}
+    placed, misfit = _place(workers, candidates, open_to_us)
+    if misfit is not None:
+        raise _no_room(misfit, candidates[misfit.index], free, held, blocked)
+    demand: dict[str, int] = {}
+    for worker in workers:
+        demand[placed[worker.index]] = demand.get(placed[worker.index], 0) + worker.replicas
+    slots = len(job.get("jobSpec", {}).get("workerPoolSpecs", []))
+    return Placement(tuple(placed.get(index) for index in range(slots)), demand)
+
+
+def candidate_pools(job: Spec, resource: Spec) -> set[str]:
+    """Ids of the resource pools any of the job's worker pools could run on."""
+    pools = list(resource.get("resourcePools", []))
+    return {pool["id"] for worker in _worker_pools(job) for pool in _candidates(worker, pools)}

@@ -1,0 +1,155 @@
+"""Custom jobs: validation of a create request, and the record of a job's life.
+
+States follow ``job_state.proto``: QUEUED -> PENDING -> RUNNING -> SUCCEEDED | FAILED, with
+CANCELLING -> CANCELLED on cancel. A job on a persistent resource holds its replicas from
+admission until it is terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.domain import specs
+from emulator.domain.record import Record
+from emulator.domain.resources import check_disk
+from emulator.domain.validation import check_display_name, check_labels, strip, to_int
+from emulator.errors import bad_field
+
+QUEUED = "JOB_STATE_QUEUED"
+PENDING = "JOB_STATE_PENDING"
+RUNNING = "JOB_STATE_RUNNING"
+SUCCEEDED = "JOB_STATE_SUCCEEDED"
+FAILED = "JOB_STATE_FAILED"
+CANCELLING = "JOB_STATE_CANCELLING"
+CANCELLED = "JOB_STATE_CANCELLED"
+STATES = (
+    "JOB_STATE_UNSPECIFIED",
+    QUEUED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    FAILED,
+    CANCELLING,
+    CANCELLED,
+    "JOB_STATE_PAUSED",
+    "JOB_STATE_EXPIRED",
+    "JOB_STATE_UPDATING",
+    "JOB_STATE_PARTIALLY_SUCCEEDED",
+)
+TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+OUTCOMES = frozenset({SUCCEEDED, FAILED})
+CANCELLED_ERROR = {"code": 1, "message": "CANCELED"}
+
+OUTPUT_ONLY = (
+    "name",
+    "state",
+    "createTime",
+    "startTime",
+    "endTime",
+    "updateTime",
+    "error",
+    "webAccessUris",
+    "satisfiesPzs",
+    "satisfiesPzi",
+)
+
+
+def _check_task(pool: dict[str, Any], where: str) -> None:
+    container = pool.get("containerSpec")
+    package = pool.get("pythonPackageSpec")
+    if container is None and package is None:
+        raise bad_field(where, f"{where} needs a container_spec or a python_package_spec.")
+    if container is not None and not container.get("imageUri"):
+        raise bad_field(f"{where}.container_spec.image_uri", f"{where}.container_spec.image_uri is required.")
+    if package is not None:
+        for key, name in (
+            ("executorImageUri", "executor_image_uri"),
+            ("packageUris", "package_uris"),
+            ("pythonModule", "python_module"),
+        ):
+            if not package.get(key):
+                raise bad_field(
+                    f"{where}.python_package_spec.{name}", f"{where}.python_package_spec.{name} is required."
+                )
+
+
+def normalize(spec: dict[str, Any]) -> dict[str, Any]:
+    """Check a create request's CustomJob; worker pools get their effective disk, as echoed on read."""
+    strip(spec, OUTPUT_ONLY)
+    check_display_name(spec, required=True)
+    check_labels(spec)
+    job_spec = spec.get("jobSpec")
+    if not job_spec:
+        raise bad_field("job_spec", "job_spec is required.")
+    pools = job_spec.get("workerPoolSpecs") or []
+    if not pools:
+        raise bad_field("job_spec.worker_pool_specs", "job_spec.worker_pool_specs is required.")
+    if specs.worker_pool_is_empty(pools[0]):
+        raise bad_field(
+            "job_spec.worker_pool_specs[0]",
+            "The first worker pool is the primary replica and must not be empty.",
+        )
+    for index, pool in enumerate(pools):
+        if specs.worker_pool_is_empty(pool):
+            continue
+        where = f"job_spec.worker_pool_specs[{index}]"
+        machine = pool.get("machineSpec") or {}
+        if not machine.get("machineType"):
+            raise bad_field(f"{where}.machine_spec.machine_type", f"{where}.machine_spec.machine_type is required.")
+        if to_int(pool.get("replicaCount"), f"{where}.replica_count") <= 0:
+            raise bad_field(f"{where}.replica_count", f"{where}.replica_count must be greater than 0.")
+        check_disk(pool.get("diskSpec") or {}, f"{where}.disk_spec")
+        _check_task(pool, where)
+        pool["diskSpec"] = specs.effective_disk_spec(machine, pool.get("diskSpec"))
+    return spec
+
+
+@dataclass(slots=True)
+class CustomJob(Record):
+    """What the emulator keeps of one custom job."""
+
+    state: str = QUEUED
+    start_time: float | None = None
+    end_time: float | None = None
+    error: dict[str, Any] | None = None
+    resource: str | None = None
+    placement: tuple[str | None, ...] = ()
+    waiting: bool = False
+    next_at: float | None = None
+    outcome: dict[str, Any] | None = None
+    web_access: dict[str, str] | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def display_name(self) -> str:
+        return str(self.spec.get("displayName", ""))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.spec.get("labels", {})
+
+    def render(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": self.name, **self.spec, "state": self.state}
+        body.update(self.stamps(startTime=self.start_time, endTime=self.end_time))
+        if self.error:
+            body["error"] = self.error
+        if self.web_access:
+            body["webAccessUris"] = self.web_access
+        return body
+
+
+def check_outcome(state: str, error: dict[str, Any] | None) -> dict[str, Any]:
+    """An outcome a test may choose for a job: SUCCEEDED, or FAILED with a google.rpc.Status."""
+    if state not in OUTCOMES:
+        raise bad_field("state", f"state must be {SUCCEEDED} or {FAILED}, not {state!r}.")
+    if state == SUCCEEDED:
+        return {"state": state}
+    failure = dict(error or {"code": 13, "message": "The job failed (outcome set through the emulator)."})
+    failure["code"] = to_int(failure.get("code", 13), "error.code")
+    if not 1 <= failure["code"] <= 16:
+        raise bad_field("error.code", "error.code must be a google.rpc.Code number between 1 and 16.")
+    return {"state": state, "error": failure}

@@ -1,0 +1,25 @@
+"""What every stored object shares: its name, its canonical spec and its place in time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.clock import rfc3339
+
+
+@dataclass(slots=True)
+class Record:
+    """``version`` is the API version that created the object; ``seq`` orders it among its kind."""
+
+    name: str
+    spec: dict[str, Any]
+    version: str
+    seq: int
+    create_time: float
+    update_time: float
+
+    def stamps(self, **more: float | None) -> dict[str, str]:
+        """``createTime``, the given optional times when set, and ``updateTime``, as RFC 3339."""
+        times: dict[str, float | None] = {"createTime": self.create_time, **more, "updateTime": self.update_time}
+        return {key: rfc3339(value) for key, value in times.items() if value is not None}

@@ -1,0 +1,278 @@
+"""Persistent resources: validation of what a user may ask for, and the record the emulator keeps.
+
+The record owns its pools' replica accounting: which job holds how many replicas of which pool.
+``usedReplicaCount`` is never stored, it is read off the holders, so it cannot drift from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.domain import specs
+from emulator.domain.record import Record
+from emulator.domain.validation import (
+    check_display_name,
+    check_labels,
+    check_resource_id,
+    strip,
+    to_int,
+)
+from emulator.errors import bad_field, failed_precondition
+
+PROVISIONING = "PROVISIONING"
+RUNNING = "RUNNING"
+STOPPING = "STOPPING"
+ERROR = "ERROR"
+REBOOTING = "REBOOTING"
+UPDATING = "UPDATING"
+STATES = ("STATE_UNSPECIFIED", PROVISIONING, RUNNING, STOPPING, ERROR, REBOOTING, UPDATING)
+
+OUTPUT_ONLY = (
+    "name",
+    "state",
+    "error",
+    "createTime",
+    "startTime",
+    "updateTime",
+    "resourceRuntime",
+    "satisfiesPzs",
+    "satisfiesPzi",
+)
+UPDATE_MASK_PATHS = ("resource_pools.replica_count", "resourcePools.replicaCount")
+
+
+def _pool_id(machine_spec: dict[str, Any], taken: set[str]) -> str:
+    """A readable generated pool id; the real format is undocumented (README, documented choices)."""
+    base = str(machine_spec.get("machineType", "pool")).lower()
+    accelerator = machine_spec.get("acceleratorType")
+    if accelerator:
+        base += "-" + str(accelerator).lower().replace("_", "-")
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def _check_pool(pool: dict[str, Any], index: int) -> None:
+    where = f"resource_pools[{index}]"
+    machine = pool.get("machineSpec") or {}
+    if not machine.get("machineType"):
+        raise bad_field(f"{where}.machine_spec.machine_type", f"{where}.machine_spec.machine_type is required.")
+    if machine.get("acceleratorType") and not machine.get("acceleratorCount"):
+        raise bad_field(
+            f"{where}.machine_spec.accelerator_count",
+            f"{where}.machine_spec.accelerator_count must be positive when accelerator_type is set.",
+        )
+    if machine.get("acceleratorCount") and not machine.get("acceleratorType"):
+        raise bad_field(
+            f"{where}.machine_spec.accelerator_type",
+            f"{where}.machine_spec.accelerator_type is required when accelerator_count is set.",
+        )
+    check_disk(pool.get("diskSpec") or {}, f"{where}.disk_spec")
+    replicas = to_int(pool.get("replicaCount"), f"{where}.replica_count")
+    autoscaling = pool.get("autoscalingSpec")
+    if autoscaling is None:
+        if replicas <= 0:
+            raise bad_field(f"{where}.replica_count", f"{where}.replica_count must be greater than 0.")
+        return
+    low = to_int(autoscaling.get("minReplicaCount"), f"{where}.autoscaling_spec.min_replica_count")
+    high = to_int(autoscaling.get("maxReplicaCount"), f"{where}.autoscaling_spec.max_replica_count")
+    if low <= 0:
+        raise bad_field(
+            f"{where}.autoscaling_spec.min_replica_count",
+            f"{where}.autoscaling_spec.min_replica_count must be greater than 0.",
+        )
+    if high <= low:
+        raise bad_field(
+            f"{where}.autoscaling_spec.max_replica_count",
+            f"{where}.autoscaling_spec.max_replica_count ({high}) must be greater than min_replica_count ({low}).",
+        )
+    if "replicaCount" not in pool:
+        pool["replicaCount"] = str(low)
+        replicas = low
+    if not low <= replicas <= high:
+        raise bad_field(
+            f"{where}.replica_count",
+            f"{where}.replica_count ({replicas}) must be between min_replica_count ({low}) and "
+            f"max_replica_count ({high}).",
+        )
+
+
+def check_disk(disk: dict[str, Any], where: str) -> None:
+    kind = disk.get("bootDiskType")
+    if kind and kind not in specs.BOOT_DISK_TYPES:
+        raise bad_field(
+            f"{where}.boot_disk_type",
+            f'{where}.boot_disk_type "{kind}" is not one of {", ".join(specs.BOOT_DISK_TYPES)}.',
+        )
+    if disk.get("bootDiskSizeGb", 0) < 0:
+        raise bad_field(f"{where}.boot_disk_size_gb", f"{where}.boot_disk_size_gb must not be negative.")
+
+
+def normalize(spec: dict[str, Any], resource_id: str) -> dict[str, Any]:
+    """Check a create request's PersistentResource and fill what the server fills (ids, disks)."""
+    check_resource_id(resource_id, "persistent_resource_id")
+    strip(spec, OUTPUT_ONLY)
+    check_display_name(spec, required=False)
+    check_labels(spec)
+    pools = spec.get("resourcePools") or []
+    if not pools:
+        raise bad_field("resource_pools", "resource_pools is required and must not be empty.")
+    taken = {pool["id"] for pool in pools if pool.get("id")}
+    if len(taken) != len([pool for pool in pools if pool.get("id")]):
+        raise bad_field("resource_pools.id", "Resource pool ids must be unique.")
+    for index, pool in enumerate(pools):
+        pool.pop("usedReplicaCount", None)
+        _check_pool(pool, index)
+        if not pool.get("id"):
+            pool["id"] = _pool_id(pool["machineSpec"], taken)
+            taken.add(pool["id"])
+        pool["diskSpec"] = specs.effective_disk_spec(pool["machineSpec"], pool.get("diskSpec"))
+    return spec
+
+
+@dataclass(slots=True)
+class PersistentResource(Record):
+    """What the emulator keeps of one persistent resource."""
+
+    state: str = PROVISIONING
+    start_time: float | None = None
+    error: dict[str, Any] | None = None
+    holders: dict[str, dict[str, int]] = field(default_factory=dict)
+    provisioned: dict[str, int] = field(default_factory=dict)
+    queue: list[str] = field(default_factory=list)
+    next_at: float | None = None
+    operations: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for pool in self.pools:
+            self.holders.setdefault(pool["id"], {})
+            self.provisioned.setdefault(pool["id"], int(pool.get("replicaCount") or 0))
+
+    @property
+    def pools(self) -> list[dict[str, Any]]:
+        return self.spec["resourcePools"]
+
+    def pool(self, pool_id: str) -> dict[str, Any]:
+        for pool in self.pools:
+            if pool["id"] == pool_id:
+                return pool
+        raise KeyError(pool_id)
+
+    def used(self, pool_id: str) -> int:
+        return sum(self.holders[pool_id].values())
+
+    @property
+    def busy(self) -> bool:
+        return any(self.holders.values())
+
+    def hold(self, job: str, demand: dict[str, int]) -> None:
+        """Take replicas for a job; autoscaled pools grow to meet demand, up to their maximum."""
+        for pool_id, count in demand.items():
+            self.holders[pool_id][job] = self.holders[pool_id].get(job, 0) + count
+            self.provisioned[pool_id] = max(self.provisioned[pool_id], self.used(pool_id))
+
+    def release(self, job: str) -> dict[str, int]:
+        """Give back everything a job holds; autoscaled pools shrink back toward their minimum."""
+        released = {}
+        for pool_id, holders in self.holders.items():
+            if job in holders:
+                released[pool_id] = holders.pop(job)
+                pool = self.pool(pool_id)
+                if specs.is_autoscaled(pool):
+                    self.provisioned[pool_id] = max(specs.pool_minimum(pool), self.used(pool_id))
+        return released
+
+    def rebooted(self) -> None:
+        """Autoscaled pools "reboot with the minimum replica count"."""
+        for pool in self.pools:
+            if specs.is_autoscaled(pool):
+                self.provisioned[pool["id"]] = specs.pool_minimum(pool)
+
+    def admission_view(self) -> dict[str, Any]:
+        """The resource as the admission rule reads it (canonical dict with name and state)."""
+        return {**self.spec, "name": self.name, "state": self.state}
+
+    def apply_replica_counts(self, requested: dict[str, Any]) -> list[dict[str, Any]]:
+        """Validate an update's new ``resourcePools[].replicaCount`` and return the new pools.
+
+        Pools are matched by id when the request names them, by position otherwise; nothing but
+        the replica count may change, and never below what running jobs hold.
+        """
+        wanted = requested.get("resourcePools") or []
+        if not wanted:
+            raise bad_field("persistent_resource.resource_pools", "resource_pools is required for this update mask.")
+        if len(wanted) != len(self.pools):
+            raise bad_field(
+                "persistent_resource.resource_pools",
+                f"The update has {len(wanted)} resource pools but the persistent resource has "
+                f"{len(self.pools)}; pools cannot be added or removed.",
+            )
+        new_pools = []
+        for index, (current, asked) in enumerate(zip(self.pools, wanted, strict=True)):
+            if asked.get("id") and asked["id"] != current["id"]:
+                try:
+                    current = self.pool(asked["id"])
+                except KeyError:
+                    raise bad_field(
+                        f"persistent_resource.resource_pools[{index}].id",
+                        f'Resource pool "{asked["id"]}" does not exist in this persistent resource.',
+                    ) from None
+            pool = {**current}
+            where = f"persistent_resource.resource_pools[{index}].replica_count"
+            count = to_int(asked.get("replicaCount"), where)
+            pool["replicaCount"] = str(count)
+            if specs.is_autoscaled(pool):
+                low, high = specs.pool_minimum(current), specs.pool_capacity(current)
+                if not low <= count <= high:
+                    raise bad_field(
+                        where,
+                        f"replica_count ({count}) must be between min_replica_count ({low}) and "
+                        f"max_replica_count ({high}).",
+                    )
+            elif count <= 0:
+                raise bad_field(where, "replica_count must be greater than 0.")
+            in_use = self.used(current["id"])
+            if specs.pool_capacity(pool) < in_use:
+                raise failed_precondition(
+                    f'Resource pool "{current["id"]}" cannot shrink to {count} replicas: '
+                    f"{in_use} are held by running jobs ({', '.join(self.holders[current['id']])})."
+                )
+            new_pools.append(pool)
+        return new_pools
+
+    def set_pools(self, pools: list[dict[str, Any]]) -> None:
+        self.spec["resourcePools"] = pools
+        for pool in pools:
+            self.provisioned[pool["id"]] = max(int(pool["replicaCount"]), self.used(pool["id"]))
+
+    def render(self) -> dict[str, Any]:
+        """The resource as the API returns it (canonical form, before version conversion)."""
+        body: dict[str, Any] = {"name": self.name, **self.spec}
+        pools = []
+        for pool in self.pools:
+            shown = {**pool, "replicaCount": str(self.provisioned[pool["id"]])}
+            used = self.used(pool["id"])
+            if used:
+                shown["usedReplicaCount"] = str(used)
+            pools.append(shown)
+        body["resourcePools"] = pools
+        body["state"] = self.state
+        if self.error:
+            body["error"] = self.error
+        body.update(self.stamps(startTime=self.start_time))
+        return body
+
+
+def check_update_mask(mask: str) -> None:
+    paths = [path.strip() for path in mask.split(",") if path.strip()]
+    if not paths:
+        raise bad_field("update_mask", "update_mask is required.")
+    for path in paths:
+        if path not in UPDATE_MASK_PATHS:
+            raise bad_field(
+                "update_mask",
+                f'Unrecognized path "{path}" in update_mask: only resource_pools.replica_count can be updated.',
+            )

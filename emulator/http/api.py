@@ -1,0 +1,209 @@
+"""Views of the real API surface: thin translations between HTTP and :class:`Service` calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+
+from emulator import wire
+from emulator.clock import parse_duration
+from emulator.domain.jobs import CustomJob
+from emulator.domain.resources import PersistentResource
+from emulator.errors import ApiError, Code
+from emulator.http.rendering import check_query, json_body, reply
+from emulator.service import Service, convert_for
+
+
+def service() -> Service:
+    return current_app.extensions["vertex_emulator"]
+
+
+def _parent(project: str, location: str) -> str:
+    return f"projects/{project}/locations/{location}"
+
+
+def _resource_json(resource: PersistentResource, version: str) -> dict[str, Any]:
+    return convert_for(version, "PersistentResource", resource.render(), resource.version)
+
+
+def _job_json(job: CustomJob, version: str) -> dict[str, Any]:
+    return convert_for(version, "CustomJob", job.render(), job.version)
+
+
+def _operation(operation: Any) -> Response:
+    return reply(service().render_operation(operation))
+
+
+# ------------------------------------------------------------------ persistent resources
+
+
+def create_resource(version: str, project: str, location: str) -> Response:
+    check_query("persistentResourceId")
+    body = wire.parse(version, "PersistentResource", json_body())
+    resource_id = request.args.get("persistentResourceId", "")
+    return _operation(service().create_resource(_parent(project, location), resource_id, body, version))
+
+
+def list_resources(version: str, project: str, location: str) -> Response:
+    check_query("pageSize", "pageToken")
+    found, token = service().list_resources(
+        _parent(project, location), request.args.get("pageSize"), request.args.get("pageToken")
+    )
+    body: dict[str, Any] = {"persistentResources": [_resource_json(r, version) for r in found]}
+    if token:
+        body["nextPageToken"] = token
+    return reply(body)
+
+
+def get_resource(version: str, project: str, location: str, resource: str) -> Response:
+    check_query()
+    name = f"{_parent(project, location)}/persistentResources/{resource}"
+    return reply(_resource_json(service().get_resource(name), version))
+
+
+def update_resource(version: str, project: str, location: str, resource: str) -> Response:
+    check_query("updateMask")
+    name = f"{_parent(project, location)}/persistentResources/{resource}"
+    body = wire.parse(version, "PersistentResource", json_body())
+    return _operation(service().update_resource(name, body, request.args.get("updateMask", ""), version))
+
+
+def delete_resource(version: str, project: str, location: str, resource: str) -> Response:
+    check_query()
+    name = f"{_parent(project, location)}/persistentResources/{resource}"
+    return _operation(service().delete_resource(name, version))
+
+
+def reboot_resource(version: str, project: str, location: str, resource: str) -> Response:
+    check_query()
+    if json_body():
+        raise ApiError(Code.INVALID_ARGUMENT, "The request body must be empty.")
+    name = f"{_parent(project, location)}/persistentResources/{resource}"
+    return _operation(service().reboot_resource(name, version))
+
+
+# ------------------------------------------------------------------------- custom jobs
+
+
+def create_job(version: str, project: str, location: str) -> Response:
+    check_query()
+    body = wire.parse(version, "CustomJob", json_body())
+    return reply(_job_json(service().create_job(_parent(project, location), body, version), version))
+
+
+def list_jobs(version: str, project: str, location: str) -> Response:
+    check_query("filter", "pageSize", "pageToken", "readMask")
+    found, token = service().list_jobs(
+        _parent(project, location),
+        request.args.get("filter"),
+        request.args.get("pageSize"),
+        request.args.get("pageToken"),
+    )
+    mask = request.args.get("readMask")
+    jobs = [_job_json(job, version) for job in found]
+    body: dict[str, Any] = {"customJobs": [apply_read_mask(job, mask) for job in jobs] if mask else jobs}
+    if token:
+        body["nextPageToken"] = token
+    return reply(body)
+
+
+def get_job(version: str, project: str, location: str, job: str) -> Response:
+    check_query()
+    return reply(_job_json(service().get_job(f"{_parent(project, location)}/customJobs/{job}"), version))
+
+
+def cancel_job(version: str, project: str, location: str, job: str) -> Response:
+    check_query()
+    json_body()
+    service().cancel_job(f"{_parent(project, location)}/customJobs/{job}")
+    return reply({})
+
+
+def delete_job(version: str, project: str, location: str, job: str) -> Response:
+    check_query()
+    return _operation(service().delete_job(f"{_parent(project, location)}/customJobs/{job}", version))
+
+
+def apply_read_mask(body: dict[str, Any], mask: str) -> dict[str, Any]:
+    """Keep only the fields a ``readMask`` names (snake_case or camelCase, dotted for nesting)."""
+    kept: dict[str, Any] = {}
+    for raw in mask.split(","):
+        path = [_camel(part) for part in raw.strip().split(".") if part]
+        source, target = body, kept
+        for depth, key in enumerate(path):
+            if not isinstance(source, dict) or key not in source:
+                break
+            if depth == len(path) - 1:
+                target[key] = source[key]
+            else:
+                target = target.setdefault(key, {})
+                source = source[key]
+    return kept
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+# -------------------------------------------------------------------------- operations
+
+
+def _operation_name(project: str, location: str, collection: str | None, owner: str | None, operation: str) -> str:
+    base = _parent(project, location)
+    if collection:
+        base = f"{base}/{collection}/{owner}"
+    return f"{base}/operations/{operation}"
+
+
+def get_operation(
+    prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
+) -> Response:
+    check_query()
+    return _operation(service().get_operation(_operation_name(project, location, collection, owner, operation)))
+
+
+def wait_operation(
+    prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
+) -> Response:
+    check_query("timeout")
+    raw = request.args.get("timeout") or json_body().get("timeout")
+    timeout = None
+    if raw is not None:
+        try:
+            timeout = parse_duration(raw)
+        except ValueError:
+            raise ApiError(Code.INVALID_ARGUMENT, f'timeout must be a duration such as "10s", not {raw!r}.') from None
+    name = _operation_name(project, location, collection, owner, operation)
+    return _operation(service().wait_operation(name, timeout))
+
+
+def cancel_operation(
+    prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
+) -> Response:
+    check_query()
+    service().cancel_operation(_operation_name(project, location, collection, owner, operation))
+    return reply({})
+
+
+def delete_operation(
+    prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
+) -> Response:
+    check_query()
+    service().delete_operation(_operation_name(project, location, collection, owner, operation))
+    return reply({})
+
+
+def list_operations(
+    prefix: str, project: str, location: str, collection: str | None = None, owner: str | None = None
+) -> Response:
+    check_query("filter", "pageSize", "pageToken", "returnPartialSuccess")
+    parent = _parent(project, location)
+    if collection:
+        parent = f"{parent}/{collection}/{owner}"
+    found, token = service().list_operations(parent, request.args.get("pageSize"), request.args.get("pageToken"))
+    body: dict[str, Any] = {"operations": [service().render_operation(op) for op in found]}
+    if token:
+        body["nextPageToken"] = token
+    return reply(body)

@@ -1,0 +1,71 @@
+"""Views of the control API under ``/emulator/v1``: what is not part of the real service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from emulator.clock import parse_duration, rfc3339
+from emulator.errors import bad_field
+from emulator.http.api import service
+from emulator.http.rendering import json_body, reply
+
+
+def health() -> Response:
+    return reply({"status": "ok"})
+
+
+def _clock_json() -> dict[str, Any]:
+    clock = service().clock
+    return {"now": rfc3339(clock.now()), "manual": bool(getattr(clock, "manual", False))}
+
+
+def get_clock() -> Response:
+    return reply(_clock_json())
+
+
+def advance_clock() -> Response:
+    body = json_body()
+    raw = body.get("seconds", body.get("duration"))
+    if raw is None:
+        raise bad_field("seconds", 'Give "seconds" (a number) or "duration" (such as "90s").')
+    try:
+        seconds = parse_duration(raw)
+    except ValueError:
+        raise bad_field("seconds", f"{raw!r} is not a non-negative duration.") from None
+    service().advance(seconds)
+    return reply(_clock_json())
+
+
+def set_outcome(project: str, location: str, job: str) -> Response:
+    body = json_body()
+    after = body.get("after")
+    try:
+        seconds = None if after is None else parse_duration(after)
+    except ValueError:
+        raise bad_field("after", f"{after!r} is not a non-negative duration.") from None
+    found = service().set_outcome(
+        f"projects/{project}/locations/{location}/customJobs/{job}",
+        str(body.get("state", "JOB_STATE_SUCCEEDED")),
+        body.get("error"),
+        body.get("at"),
+        seconds,
+    )
+    return reply(found.render())
+
+
+def reset() -> Response:
+    project = json_body().get("project")
+    if project is not None and not isinstance(project, str):
+        raise bad_field("project", "project must be a string.")
+    service().reset(project)
+    return reply({})
+
+
+def seed() -> Response:
+    value = json_body().get("seed")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise bad_field("seed", "seed must be an integer.")
+    service().reseed(value)
+    return reply({"seed": value})

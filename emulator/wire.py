@@ -1,0 +1,145 @@
+"""JSON on the wire <-> canonical dicts, through the official proto types.
+
+The request body is parsed by the very messages ``google-cloud-aiplatform`` ships
+(``google.cloud.aiplatform_v1.types`` / ``..._v1beta1.types``), so field names, enum names and
+numbers, int64-as-string and unknown-field rejection are the real ones, not a schema written
+twice. What comes out is the canonical proto3-JSON dict the domain works on: camelCase keys, enum
+names, int64 as strings, defaults omitted.
+
+The official types take about a second to import, so they load on first use, not at start-up.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from emulator.domain.specs import snake
+from emulator.errors import ApiError, Code, FieldViolation
+
+VERSIONS = ("v1", "v1beta1")
+
+REQUEST_FIELD = {
+    "PersistentResource": "persistent_resource",
+    "CustomJob": "custom_job",
+}
+
+
+@functools.cache
+def message_class(version: str, message: str) -> Any:
+    """The raw protobuf class of ``google.cloud.aiplatform.{version}.{message}``."""
+    types = importlib.import_module(f"google.cloud.aiplatform_{version}.types")
+    return getattr(types, message).pb()
+
+
+def type_url(version: str, message: str) -> str:
+    """The exact ``@type`` of a message of an API version, as api_core unpacks it."""
+    if "." in message:
+        return f"type.googleapis.com/{message}"
+    return f"type.googleapis.com/google.cloud.aiplatform.{version}.{message}"
+
+
+def _json_format() -> Any:
+    from google.protobuf import json_format
+
+    return json_format
+
+
+def parse(version: str, message: str, body: Any) -> dict[str, Any]:
+    """Validate ``body`` as ``message`` of ``version`` and return its canonical dict."""
+    if not isinstance(body, Mapping):
+        raise _invalid(REQUEST_FIELD.get(message, snake(message)), "Invalid JSON payload received. Expected an object.")
+    json_format = _json_format()
+    cls = message_class(version, message)
+    pb = cls()
+    try:
+        json_format.ParseDict(body, pb)
+    except (json_format.ParseError, RecursionError, ValueError, TypeError) as error:
+        raise _explain(cls, body, REQUEST_FIELD.get(message, snake(message))) or _invalid(
+            REQUEST_FIELD.get(message, snake(message)), f"Invalid JSON payload received. {error}"
+        ) from None
+    return json_format.MessageToDict(pb)
+
+
+def convert(version: str, message: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Re-express a canonical dict in another API version, dropping fields that version lacks."""
+    json_format = _json_format()
+    pb = message_class(version, message)()
+    json_format.ParseDict(data, pb, ignore_unknown_fields=True)
+    return json_format.MessageToDict(pb)
+
+
+def _invalid(path: str, message: str) -> ApiError:
+    return ApiError(Code.INVALID_ARGUMENT, message, [FieldViolation(path, message)])
+
+
+def _explain(cls: Any, body: Any, path: str) -> ApiError | None:
+    """Find the first field protobuf refuses, and say so as Google's front end does.
+
+    Only runs once a parse has failed, so the fast path stays one ``ParseDict``. Each field is
+    tried alone with protobuf's own parser, so the rules stay protobuf's.
+    """
+    json_format = _json_format()
+    if not isinstance(body, Mapping):
+        return _invalid(path, f"Invalid value at '{path}', expected an object.")
+    descriptor = cls.DESCRIPTOR
+    for key, value in body.items():
+        field = descriptor.fields_by_camelcase_name.get(key) or descriptor.fields_by_name.get(key)
+        if field is None:
+            return _invalid(
+                path,
+                f"Invalid JSON payload received. Unknown name \"{key}\" at '{path}': Cannot find field.",
+            )
+        here = f"{path}.{field.name}"
+        try:
+            json_format.ParseDict({key: value}, cls())
+            continue
+        except (json_format.ParseError, RecursionError, ValueError, TypeError) as error:
+            reason = str(error).split(" at ", 1)[0].rsplit(": ", 1)[-1]
+        nested = _explain_nested(field, value, here)
+        return nested or _invalid(here, f"Invalid value at '{here}' ({_type_name(field)}), {reason}")
+    return None
+
+
+def _explain_nested(field: Any, value: Any, path: str) -> ApiError | None:
+    if field.message_type is None or field.message_type.GetOptions().map_entry:
+        return None
+    if field.message_type.full_name.startswith("google.protobuf."):
+        return None
+    sub = _message_for(field)
+    if field.is_repeated:
+        if not isinstance(value, list):
+            return _invalid(path, f"Invalid value at '{path}', expected a list.")
+        for index, item in enumerate(value):
+            found = _explain(sub, item, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return _explain(sub, value, path)
+
+
+def _message_for(field: Any) -> Any:
+    from google.protobuf import message_factory
+
+    return message_factory.GetMessageClass(field.message_type)
+
+
+def _type_name(field: Any) -> str:
+    if field.message_type is not None:
+        return field.message_type.full_name
+    if field.enum_type is not None:
+        return field.enum_type.full_name
+    names = {
+        field.TYPE_INT64: "TYPE_INT64",
+        field.TYPE_INT32: "TYPE_INT32",
+        field.TYPE_STRING: "TYPE_STRING",
+        field.TYPE_BOOL: "TYPE_BOOL",
+        field.TYPE_DOUBLE: "TYPE_DOUBLE",
+        field.TYPE_FLOAT: "TYPE_FLOAT",
+        field.TYPE_UINT64: "TYPE_UINT64",
+        field.TYPE_UINT32: "TYPE_UINT32",
+        field.TYPE_BYTES: "TYPE_BYTES",
+    }
+    return names.get(field.type, "value")
