@@ -460,9 +460,10 @@ class Service:
         now = self.clock.now()
         if job.waiting and job.resource:
             resource = self._find_resource(job.resource)
+            job.waiting = False
             if resource is not None and name in resource.queue:
                 resource.queue.remove(name)
-            job.waiting = False
+                self._start_waiting(resource, now)
         job.state = jobs.CANCELLING
         job.update_time = now
         job.next_at = self._schedule("job", name, now + self.settings.cancel_delay)

@@ -25,10 +25,12 @@ _TOKEN = re.compile(
         (?P<op><=|>=|!=|=|<|>|:) |
         (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*') |
         (?P<minus>-(?=[A-Za-z(])) |
-        (?P<word>[^\s()"'=<>!:]+(?::[^\s()"'=<>!]+)*)
+        (?P<word>[^\s()"'=<>!:]+)
     )""",
     re.VERBOSE,
 )
+_VALUE = re.compile(r"""\s*(?P<word>[^\s()"']+)""")
+"""After an operator a bare value runs to the next space or parenthesis: timestamps hold colons."""
 _FIELDS = {
     "display_name": "display_name",
     "displayName": "display_name",
@@ -68,7 +70,8 @@ class _Parser:
         while position < len(text):
             if text[position:].strip() == "":
                 break
-            match = _TOKEN.match(text, position)
+            after_operator = bool(tokens) and tokens[-1].kind == "op"
+            match = (after_operator and _VALUE.match(text, position)) or _TOKEN.match(text, position)
             if not match or match.end() == position:
                 raise self._fail(f"unexpected character {text[position:].lstrip()[:1]!r}", position)
             kind = match.lastgroup or ""

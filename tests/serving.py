@@ -1,0 +1,37 @@
+"""Running ``vertex-emulator serve`` as a real subprocess, as users and CI run it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+READY = re.compile(r"^vertex-emulator listening on (http://[\d.]+:\d+)$")
+
+
+@contextmanager
+def served(*options: str) -> Iterator[str]:
+    """Start ``serve --port 0`` with ``options``; yield its URL once the ready line is printed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0", *options],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        match = READY.match(line)
+        if not match:
+            process.kill()
+            raise AssertionError(f"no ready line: {line!r}; stderr: {process.communicate()[1]}")
+        yield match.group(1)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
