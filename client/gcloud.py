@@ -1,0 +1,542 @@
+"""``gcloud ai custom-jobs create`` read as gcloud reads it: its flags in, the CustomJob it would send out.
+
+CI scripts submit training jobs with gcloud flags; ``vertex-emulator check -- gcloud ...`` and
+``vertex-emulator submit -- gcloud ...`` turn the same command line into the REST ``CustomJob``
+gcloud would send, so the documented persistent-resource rules can be checked before a real
+submission. gcloud is not installable here; the readings below come from gcloud's published flag
+help and its documented behaviour, and where gcloud's own wording is known the errors reuse it
+(``ERROR: (gcloud.ai.custom-jobs.create) ...``).
+
+Readings of gcloud's behaviour:
+
+- ``--worker-pool-spec`` is repeatable; each occurrence is one worker pool, in order. Its value is
+  a ``KEY=VALUE`` list separated by commas (``^DELIM^`` at the start picks another separator, as
+  ``gcloud topic escaping`` describes). Unknown keys are refused by the flag's parser. An empty
+  value is an empty worker pool (a skipped slot), except for the first one.
+- ``replica-count`` defaults to 1; ``accelerator-count`` defaults to 1 when ``accelerator-type``
+  is given and is refused without it; ``accelerator-type`` must be an ``NVIDIA_*`` or ``TPU_*``
+  name of the API's AcceleratorType enum. ``disk-type`` and ``disk-size`` set the worker pool's
+  ``diskSpec.bootDiskType`` and ``bootDiskSizeGb`` (the keys the persistent-resource page asks to
+  match; older gcloud releases lack them and refuse them as unknown keys).
+- A worker pool runs exactly one of: ``container-image-uri`` (a ``containerSpec``), or
+  ``executor-image-uri`` + ``python-module`` with ``--python-package-uris`` (a
+  ``pythonPackageSpec``), or, in the first pool only, ``local-package-path`` + ``executor-image-uri``
+  + ``python-module``|``script``, which gcloud builds into an image and pushes. This module builds
+  nothing: such a job names ``output-image-uri``, or the name gcloud would generate, as the
+  ``containerSpec.imageUri`` of every non-empty pool, which is what gcloud sends.
+- ``--config`` is a YAML ``CustomJobSpec`` (camelCase keys; gcloud documents keys with
+  underscores as invalid, so they are refused here). The command line wins over the file:
+  ``--worker-pool-spec`` replaces the file's ``workerPoolSpecs`` as a whole, ``--network`` and
+  ``--service-account`` replace the file's values when given, ``--enable-web-access`` and
+  ``--enable-dashboard-access`` only ever turn them on, ``--persistent-resource-id`` replaces the
+  file's id, ``--args`` replaces the args of every worker pool (container or Python package) and
+  ``--command`` the command of every container, whether the pools came from flags or from the
+  file. As in gcloud's apitools, a single mapping under ``workerPoolSpecs`` is one worker pool.
+  Without ``--worker-pool-spec``, every pool of the file must hold exactly one of
+  ``containerSpec`` and ``pythonPackageSpec``.
+- The project is ``--project``, else ``CLOUDSDK_CORE_PROJECT``; the region ``--region``, else
+  ``CLOUDSDK_AI_REGION`` (the ``ai/region`` property). ``gcloud beta|alpha`` use the v1beta1 API.
+- Global flags that only steer authentication or logging are accepted and have no effect. The
+  region is not checked against gcloud's list of training regions, which changes over time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from emulator import wire
+from emulator.errors import ApiError
+
+COMMAND = "gcloud.ai.custom-jobs.create"
+TRACKS = ("alpha", "beta")
+_PATH = ("ai", "custom-jobs", "create")
+_REGISTRIES = ("gcr.io", "eu.gcr.io", "asia.gcr.io", "us.gcr.io")
+
+
+class GcloudError(Exception):
+    """A command gcloud would refuse, worded as gcloud words it."""
+
+    def __init__(self, message: str, command: str = COMMAND) -> None:
+        super().__init__(message)
+        self.message = message
+        self.command = command
+
+    def __str__(self) -> str:
+        return f"ERROR: ({self.command}) {self.message}"
+
+
+def invalid(flag: str, message: str) -> GcloudError:
+    """gcloud's ``InvalidArgumentException``."""
+    return GcloudError(f"Invalid value for [{flag}]: {message}")
+
+
+def _semicolon_list(value: str) -> list[str]:
+    return [item for item in value.split(";") if item]
+
+
+WORKER_POOL_KEYS: dict[str, Callable[[str], Any]] = {
+    "replica-count": int,
+    "machine-type": str,
+    "accelerator-type": str,
+    "accelerator-count": int,
+    "disk-type": str,
+    "disk-size": int,
+    "container-image-uri": str,
+    "executor-image-uri": str,
+    "output-image-uri": str,
+    "python-module": str,
+    "script": str,
+    "local-package-path": str,
+    "requirements": _semicolon_list,
+    "extra-packages": _semicolon_list,
+    "extra-dirs": _semicolon_list,
+}
+_LOCAL_PACKAGE_ONLY = frozenset({"script", "requirements", "extra-packages", "extra-dirs"})
+_SOFTWARE = frozenset({"executor-image-uri", "container-image-uri", "python-module"} | _LOCAL_PACKAGE_ONLY)
+
+_GLOBAL_VALUE_FLAGS = (
+    "--project",
+    "--format",
+    "--verbosity",
+    "--account",
+    "--impersonate-service-account",
+    "--billing-project",
+    "--access-token-file",
+    "--configuration",
+    "--trace-token",
+)
+_GLOBAL_SWITCHES = ("--quiet", "-q", "--log-http", "--no-user-output-enabled", "--user-output-enabled")
+
+
+@dataclass(frozen=True)
+class CustomJobsCreate:
+    """One ``gcloud [beta] ai custom-jobs create`` command line, read."""
+
+    track: str
+    project: str | None
+    region: str
+    job: dict[str, Any]
+    output_format: str | None
+
+    @property
+    def version(self) -> str:
+        """The API version gcloud's release track talks to."""
+        return "v1beta1" if self.track else "v1"
+
+    @property
+    def prefix(self) -> str:
+        return f"gcloud {self.track}" if self.track else "gcloud"
+
+    def parent(self, project: str) -> str:
+        return f"projects/{project}/locations/{self.region}"
+
+
+def split_list(value: str) -> list[str]:
+    """gcloud's list syntax: comma-separated, or ``^DELIM^`` first to pick another separator."""
+    delimiter = ","
+    if value.startswith("^") and value.find("^", 1) > 1:
+        end = value.find("^", 1)
+        delimiter, value = value[1:end], value[end + 1 :]
+    return value.split(delimiter) if value else []
+
+
+def _flag_error(message: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(message)
+
+
+def _worker_pool_flag(value: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    for item in split_list(value):
+        key, equals, raw = item.partition("=")
+        if not equals:
+            raise _flag_error(
+                f"Bad syntax for dict arg: [{item}]. Please see `gcloud topic flags-file` or `gcloud topic "
+                "escaping` for information on providing list or dictionary flag values with special characters."
+            )
+        if key not in WORKER_POOL_KEYS:
+            raise _flag_error(f"valid keys are [{', '.join(sorted(WORKER_POOL_KEYS))}]; received: {key}")
+        try:
+            spec[key] = WORKER_POOL_KEYS[key](raw)
+        except ValueError:
+            raise _flag_error(f"Invalid value [{raw}] for key [{key}]: expected an integer.") from None
+    return spec
+
+
+def _dict_flag(value: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in split_list(value):
+        key, _, raw = item.partition("=")
+        pairs[key] = raw
+    return pairs
+
+
+class _Update(argparse.Action):
+    """gcloud's ``UpdateAction``: a repeated list or dict flag adds up instead of replacing."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, *_: Any) -> None:
+        current = getattr(namespace, self.dest)
+        if current is None:
+            setattr(namespace, self.dest, values)
+        elif isinstance(current, dict):
+            setattr(namespace, self.dest, {**current, **values})
+        else:
+            setattr(namespace, self.dest, [*current, *values])
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with gcloud's spelling of a refused command line, raised rather than exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise GcloudError(message)
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="gcloud ai custom-jobs create", add_help=False, allow_abbrev=False)
+    parser.add_argument("--region")
+    parser.add_argument("--display-name")
+    parser.add_argument("--worker-pool-spec", action="append", type=_worker_pool_flag)
+    parser.add_argument("--config")
+    parser.add_argument("--labels", type=_dict_flag, action=_Update)
+    parser.add_argument("--args", type=split_list, action=_Update)
+    parser.add_argument("--command", type=split_list, action=_Update)
+    parser.add_argument("--python-package-uris", type=split_list)
+    parser.add_argument("--service-account")
+    parser.add_argument("--network")
+    parser.add_argument("--enable-web-access", action="store_true")
+    parser.add_argument("--enable-dashboard-access", action="store_true")
+    parser.add_argument("--persistent-resource-id")
+    for flag in ("--kms-key", "--kms-keyring", "--kms-location", "--kms-project"):
+        parser.add_argument(flag)
+    for flag in _GLOBAL_VALUE_FLAGS:
+        parser.add_argument(flag)
+    for flag in _GLOBAL_SWITCHES:
+        parser.add_argument(flag, action="store_true")
+    return parser
+
+
+def _command_path(argv: Sequence[str]) -> tuple[str, list[str]]:
+    """The release track and the flags of ``gcloud [TRACK] ai custom-jobs create FLAGS``.
+
+    Global flags may come before the command group, as gcloud allows; the words of the command
+    path are picked out around them.
+    """
+    tokens = list(argv[1:] if argv[:1] == ["gcloud"] else argv)
+    words: list[str] = []
+    flags: list[str] = []
+    index = 0
+    while index < len(tokens) and len(words) < len(_PATH) + (1 if words[:1] and words[0] in TRACKS else 0):
+        token = tokens[index]
+        if not token.startswith("-"):
+            words.append(token)
+        else:
+            flags.append(token)
+            if token in _GLOBAL_VALUE_FLAGS and index + 1 < len(tokens):
+                index += 1
+                flags.append(tokens[index])
+        index += 1
+    track = words[0] if words[:1] and words[0] in TRACKS else ""
+    if tuple(words[1:] if track else words) != _PATH:
+        shown = " ".join(["gcloud", *words])
+        raise GcloudError(
+            f'vertex-emulator reads only "gcloud [alpha|beta] ai custom-jobs create ...", not "{shown}".',
+            command="gcloud",
+        )
+    return track, flags + tokens[index:]
+
+
+def parse(argv: Sequence[str], environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> CustomJobsCreate:
+    """Read a ``gcloud ai custom-jobs create`` command line; raise :class:`GcloudError` as gcloud would."""
+    env = os.environ if environ is None else environ
+    track, flags = _command_path(argv)
+    command = f"gcloud.{track}.ai.custom-jobs.create" if track else COMMAND
+    try:
+        return _build(track, _parser().parse_args(flags), env, cwd or Path.cwd())
+    except GcloudError as error:
+        raise GcloudError(error.message, command) from None
+
+
+def _build(track: str, opts: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> CustomJobsCreate:
+    if not opts.display_name:
+        raise GcloudError("argument --display-name: Must be specified.")
+    if opts.config is None and not opts.worker_pool_spec:
+        raise GcloudError("One of [--config, --worker-pool-spec] must be supplied.")
+    project = opts.project or env.get("CLOUDSDK_CORE_PROJECT") or None
+    region = opts.region or env.get("CLOUDSDK_AI_REGION")
+    if not region:
+        raise GcloudError(
+            "Error parsing [region].\nThe [region] resource is not properly specified.\n"
+            "Failed to find attribute [region]. The attribute can be set in the following ways: \n"
+            "- provide the argument `--region` on the command line\n- set the property `ai/region`"
+        )
+    version = "v1beta1" if track else "v1"
+    config = read_config(opts.config, version) if opts.config is not None else {}
+    pools = opts.worker_pool_spec or []
+    if pools:
+        _check_worker_pools(pools, version, cwd)
+    else:
+        _check_config_pools(config)
+    job_spec = _job_spec(opts, config, _pools_from_flags(pools, opts, project))
+    job: dict[str, Any] = {"displayName": opts.display_name, "jobSpec": job_spec}
+    if opts.labels:
+        job["labels"] = opts.labels
+    kms_key = _kms_key(opts, project)
+    if kms_key:
+        job["encryptionSpec"] = {"kmsKeyName": kms_key}
+    try:
+        canonical = wire.parse(version, "CustomJob", job)
+    except ApiError as error:
+        raise GcloudError(error.message) from None
+    return CustomJobsCreate(track, project, region, canonical, opts.format)
+
+
+def read_config(path: str, version: str = "v1") -> dict[str, Any]:
+    """A ``--config`` file as the canonical ``CustomJobSpec`` it holds (``-`` reads stdin, as gcloud does)."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise GcloudError(f"Unable to read file [{path}]: {error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise GcloudError(f"Cannot parse YAML: [{error}]") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise GcloudError(f"Cannot parse YAML: [expected a CustomJobSpec mapping, found {type(data).__name__}]")
+    snake = sorted(_underscored(data))
+    if snake:
+        raise invalid(
+            "--config", f"Keys with underscores are invalid; use the camelCase field names: [{', '.join(snake)}]."
+        )
+    pools = data.get("workerPoolSpecs")
+    if isinstance(pools, dict):
+        data = {**data, "workerPoolSpecs": [pools]}
+    try:
+        return wire.parse(version, "CustomJobSpec", data)
+    except ApiError as error:
+        raise GcloudError(f"Cannot parse YAML: [{error.message}]") from None
+
+
+def _underscored(data: Any, path: str = "") -> set[str]:
+    """Keys with underscores anywhere in the file, by dotted path; ``env`` names and values are data."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "_" in str(key):
+                found.add(here)
+            found |= _underscored(value, here)
+    elif isinstance(data, list) and not path.endswith(".env"):
+        for item in data:
+            found |= _underscored(item, path)
+    return found
+
+
+def _accelerator_names(version: str) -> list[str]:
+    """The accelerator names gcloud offers: the API enum's NVIDIA_* and TPU_* values."""
+    enum = wire.message_class(version, "MachineSpec").DESCRIPTOR.fields_by_name["accelerator_type"].enum_type
+    return sorted(value.name for value in enum.values if value.name.startswith(("NVIDIA", "TPU")))
+
+
+def _check_worker_pools(pools: Sequence[dict[str, Any]], version: str, cwd: Path) -> None:
+    if not pools[0]:
+        raise invalid("--worker-pool-spec", "Empty value is not allowed for the first `--worker-pool-spec` flag.")
+    for spec in pools:
+        if not spec:
+            continue
+        if "machine-type" not in spec:
+            raise invalid("--worker-pool-spec", "Key [machine-type] required in dict arg but not provided.")
+        if "accelerator-count" in spec and "accelerator-type" not in spec:
+            raise invalid("--worker-pool-spec", "Key [accelerator-type] required as [accelerator-count] is specified.")
+        accelerator = spec.get("accelerator-type")
+        names = _accelerator_names(version) if accelerator else []
+        if accelerator and accelerator not in names:
+            raise invalid(
+                "--worker-pool-spec",
+                f"Found invalid value of [accelerator-type]: {accelerator}. Available values are [{', '.join(names)}].",
+            )
+    local = "local-package-path" in pools[0]
+    if local:
+        _check_local_package(pools[0], cwd)
+    else:
+        _check_software(pools[0])
+    for spec in pools[1:]:
+        if not spec:
+            continue
+        if local:
+            extra = sorted(_SOFTWARE & spec.keys())
+            if extra:
+                raise invalid(
+                    "--worker-pool-spec",
+                    f"Keys [{', '.join(extra)}] are not allowed: A local package has been specified in the first "
+                    "`--worker-pool-spec` flag and to be used for all workers, do not specify these keys elsewhere.",
+                )
+        elif "local-package-path" in spec:
+            raise invalid(
+                "--worker-pool-spec",
+                "Key [local-package-path] is only allowed in the first `--worker-pool-spec` flag.",
+            )
+        else:
+            _check_software(spec)
+
+
+def _check_software(spec: Mapping[str, Any]) -> None:
+    executor = "executor-image-uri" in spec
+    container = "container-image-uri" in spec
+    module = "python-module" in spec
+    if executor == container:
+        raise invalid(
+            "--worker-pool-spec", "Exactly one of keys [executor-image-uri, container-image-uri] is required."
+        )
+    if container and module:
+        raise invalid(
+            "--worker-pool-spec", "Key [python-module] is not allowed together with key [container-image-uri]."
+        )
+    if executor and not module:
+        raise invalid("--worker-pool-spec", "Key [python-module] is required.")
+    extra = sorted(_LOCAL_PACKAGE_ONLY & spec.keys())
+    if extra:
+        raise invalid(
+            "--worker-pool-spec",
+            f"Keys [{', '.join(extra)}] are not allowed: Only allow to specify together with `local-package-path` "
+            "in the first `--worker-pool-spec` flag.",
+        )
+
+
+def _check_local_package(spec: Mapping[str, Any], cwd: Path) -> None:
+    folder = (cwd / Path(spec["local-package-path"]).expanduser()).resolve()
+    if not folder.is_dir():
+        raise invalid("--worker-pool-spec", f"Directory '{folder}' is not found.")
+    if "executor-image-uri" not in spec:
+        raise invalid(
+            "--worker-pool-spec", "Key [executor-image-uri] is required when `local-package-path` is specified."
+        )
+    if ("python-module" in spec) == ("script" in spec):
+        raise invalid(
+            "--worker-pool-spec",
+            "Exactly one of keys [python-module, script] is required when `local-package-path` is specified.",
+        )
+    output = spec.get("output-image-uri")
+    host = str(output).split("/")[0]
+    if output is not None and host not in _REGISTRIES and not host.endswith("-docker.pkg.dev"):
+        raise invalid(
+            "--worker-pool-spec", "The value of `output-image-uri` has to be a valid gcr.io or Artifact Registry image"
+        )
+
+
+def _check_config_pools(config: Mapping[str, Any]) -> None:
+    for pool in config.get("workerPoolSpecs", []):
+        package = pool.get("pythonPackageSpec") or {}
+        uses_package = bool(package.get("executorImageUri") or package.get("pythonModule"))
+        uses_container = bool((pool.get("containerSpec") or {}).get("imageUri"))
+        if uses_package == uses_container:
+            raise invalid(
+                "--config",
+                "Exactly one of fields [pythonPackageSpec, containerSpec] is required for a [workerPoolSpecs] "
+                "in the YAML config file.",
+            )
+
+
+def _built_image(spec: Mapping[str, Any], display_name: str, project: str | None) -> str:
+    """The image gcloud would build from a local package and push: ``output-image-uri`` or its generated name."""
+    if spec.get("output-image-uri"):
+        return str(spec["output-image-uri"])
+    name = re.sub(r"[^a-z0-9._-]+", "-", display_name.lower()).strip("-._") or "custom-job"
+    tag = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d_%H%M%S")
+    return f"gcr.io/{project}/{name}:{tag}" if project else f"{name}:{tag}"
+
+
+def _pools_from_flags(pools: Sequence[dict[str, Any]], opts: argparse.Namespace, project: str | None) -> list[Any]:
+    image = _built_image(pools[0], opts.display_name, project) if pools and "local-package-path" in pools[0] else None
+    return [_worker_pool(spec, opts.python_package_uris, image) if spec else {} for spec in pools]
+
+
+def _worker_pool(spec: Mapping[str, Any], package_uris: list[str] | None, image: str | None) -> dict[str, Any]:
+    machine: dict[str, Any] = {"machineType": spec["machine-type"]}
+    if spec.get("accelerator-type"):
+        machine["acceleratorType"] = spec["accelerator-type"]
+        machine["acceleratorCount"] = spec.get("accelerator-count", 1)
+    pool: dict[str, Any] = {"machineSpec": machine, "replicaCount": str(spec.get("replica-count", 1))}
+    disk = {
+        field: spec[key]
+        for key, field in (("disk-type", "bootDiskType"), ("disk-size", "bootDiskSizeGb"))
+        if spec.get(key) is not None
+    }
+    if disk:
+        pool["diskSpec"] = disk
+    image = image or spec.get("container-image-uri")
+    if image:
+        pool["containerSpec"] = {"imageUri": image}
+    elif package_uris or spec.get("executor-image-uri") or spec.get("python-module"):
+        package = {
+            "executorImageUri": spec.get("executor-image-uri"),
+            "packageUris": list(package_uris or []),
+            "pythonModule": spec.get("python-module"),
+        }
+        pool["pythonPackageSpec"] = {key: value for key, value in package.items() if value}
+    return pool
+
+
+def _job_spec(opts: argparse.Namespace, config: Mapping[str, Any], flag_pools: list[Any]) -> dict[str, Any]:
+    spec = dict(config)
+    if opts.network is not None:
+        spec["network"] = opts.network
+    if opts.service_account is not None:
+        spec["serviceAccount"] = opts.service_account
+    if opts.enable_web_access:
+        spec["enableWebAccess"] = True
+    if opts.enable_dashboard_access:
+        spec["enableDashboardAccess"] = True
+    if flag_pools:
+        spec["workerPoolSpecs"] = flag_pools
+    for pool in spec.get("workerPoolSpecs", []):
+        for task in ("containerSpec", "pythonPackageSpec"):
+            if opts.args and task in pool:
+                pool[task]["args"] = list(opts.args)
+        if opts.command and "containerSpec" in pool:
+            pool["containerSpec"]["command"] = list(opts.command)
+    if opts.persistent_resource_id:
+        spec["persistentResourceId"] = opts.persistent_resource_id
+    return spec
+
+
+def _kms_key(opts: argparse.Namespace, project: str | None) -> str | None:
+    """``--kms-key`` as a full name, or its parts as gcloud's KMS resource flags give them."""
+    parts = (opts.kms_keyring, opts.kms_location, opts.kms_project)
+    if opts.kms_key is None and not any(parts):
+        return None
+    if opts.kms_key and opts.kms_key.startswith("projects/"):
+        return str(opts.kms_key)
+    key_project = opts.kms_project or project
+    if not (opts.kms_key and opts.kms_keyring and opts.kms_location and key_project):
+        raise invalid("--kms-key", "Encryption key not fully specified.")
+    return f"projects/{key_project}/locations/{opts.kms_location}/keyRings/{opts.kms_keyring}/cryptoKeys/{opts.kms_key}"
+
+
+def submitted_message(name: str, prefix: str = "gcloud") -> str:
+    """What gcloud prints (to stderr) once the job is created."""
+    return (
+        f"CustomJob [{name}] is submitted successfully.\n\n"
+        "Your job is still active. You may view the status of your job with the command\n\n"
+        f"  $ {prefix} ai custom-jobs describe {name}\n\n"
+        "or continue streaming the logs with the command\n\n"
+        f"  $ {prefix} ai custom-jobs stream-logs {name}"
+    )
+
+
+def api_error(status: str, message: str, details: Sequence[Mapping[str, Any]] = (), command: str = COMMAND) -> str:
+    """An error the service answered, as gcloud shows it: the status name, the message, the details."""
+    text = f"{status}: {message}"
+    if details:
+        text += "\n" + yaml.safe_dump([dict(d) for d in details], default_flow_style=False, sort_keys=True).rstrip()
+    return str(GcloudError(text, command))
