@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import re
 import sys
@@ -135,10 +136,20 @@ class CustomJobsCreate:
 
     @property
     def prefix(self) -> str:
+        """The command users type, for the hints gcloud prints."""
         return f"gcloud {self.track}" if self.track else "gcloud"
+
+    @property
+    def command(self) -> str:
+        """The name gcloud's errors carry: ``gcloud.ai.custom-jobs.create``, ``gcloud.beta.ai...``."""
+        return command_name(self.track)
 
     def parent(self, project: str) -> str:
         return f"projects/{project}/locations/{self.region}"
+
+
+def command_name(track: str) -> str:
+    return f"gcloud.{track}.ai.custom-jobs.create" if track else COMMAND
 
 
 def split_list(value: str) -> list[str]:
@@ -258,11 +269,10 @@ def parse(argv: Sequence[str], environ: Mapping[str, str] | None = None, cwd: Pa
     """Read a ``gcloud ai custom-jobs create`` command line; raise :class:`GcloudError` as gcloud would."""
     env = os.environ if environ is None else environ
     track, flags = _command_path(argv)
-    command = f"gcloud.{track}.ai.custom-jobs.create" if track else COMMAND
     try:
         return _build(track, _parser().parse_args(flags), env, cwd or Path.cwd())
     except GcloudError as error:
-        raise GcloudError(error.message, command) from None
+        raise GcloudError(error.message, command_name(track)) from None
 
 
 def _build(track: str, opts: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> CustomJobsCreate:
@@ -540,3 +550,47 @@ def api_error(status: str, message: str, details: Sequence[Mapping[str, Any]] = 
     if details:
         text += "\n" + yaml.safe_dump([dict(d) for d in details], default_flow_style=False, sort_keys=True).rstrip()
     return str(GcloudError(text, command))
+
+
+PROJECT_UNSET = (
+    "The required property [project] is not currently set.\n"
+    "It can be set on a per-command basis by re-running your command with the [--project] flag.\n\n"
+    "You may set it for your current workspace by running:\n\n"
+    "  $ gcloud config set project VALUE\n\n"
+    "or it can be set temporarily by the environment variable [CLOUDSDK_CORE_PROJECT]"
+)
+_VALUE = re.compile(r"^value\((?P<fields>[^()]*)\)$")
+
+
+def check_format(output_format: str) -> None:
+    """Refuse a ``--format`` this tool cannot print (gcloud's ``json``, ``yaml``, ``none`` and ``value(...)`` it can).
+
+    Called before anything is submitted, so an unprintable format never leaves a job behind.
+    """
+    if output_format not in ("json", "yaml", "none") and not _VALUE.match(output_format):
+        raise GcloudError(
+            f"Format [{output_format}] is not supported by vertex-emulator; use json, yaml, none or value(FIELD,...)."
+        )
+
+
+def _field(resource: Mapping[str, Any], path: str) -> str:
+    value: Any = resource
+    for key in path.strip().split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def formatted(resource: Mapping[str, Any], output_format: str | None) -> str | None:
+    """The created job as ``--format`` prints it on stdout; without ``--format`` gcloud prints nothing there."""
+    if output_format in (None, "none"):
+        return None
+    check_format(output_format)
+    if output_format == "json":
+        return json.dumps(resource, indent=2, sort_keys=True)
+    if output_format == "yaml":
+        return yaml.safe_dump(dict(resource), default_flow_style=False, sort_keys=True).rstrip()
+    match = _VALUE.match(output_format)
+    fields = match["fields"] if match else ""
+    return "\t".join(_field(resource, path) for path in fields.split(","))

@@ -1,0 +1,318 @@
+"""The gcloud path: ``gcloud ai custom-jobs create`` flags read as gcloud reads them, checked and submitted."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client import gcloud
+from client.gcloud import GcloudError
+
+BASE = "gcloud ai custom-jobs create --region=us-central1 --display-name=train"
+IMAGE = "container-image-uri=gcr.io/p/trainer:1"
+K80 = "machine-type=n1-standard-4,accelerator-type=NVIDIA_TESLA_K80"
+
+
+def parse(command: str, environ: dict[str, str] | None = None, cwd: Path | None = None) -> gcloud.CustomJobsCreate:
+    return gcloud.parse(shlex.split(command), environ={} if environ is None else environ, cwd=cwd)
+
+
+def pools(command: str, **kwargs: Any) -> list[dict[str, Any]]:
+    return parse(command, **kwargs).job["jobSpec"]["workerPoolSpecs"]
+
+
+def refusal(command: str, **kwargs: Any) -> str:
+    with pytest.raises(GcloudError) as caught:
+        parse(command, **kwargs)
+    return str(caught.value)
+
+
+# ----------------------------------------------------------------------------- the parser
+
+
+def test_each_documented_key_lands_in_its_field() -> None:
+    command = (
+        f"{BASE} --persistent-resource-id=demo --worker-pool-spec=machine-type=a2-highgpu-1g,replica-count=3,"
+        "accelerator-type=NVIDIA_TESLA_A100,accelerator-count=2,disk-type=pd-standard,disk-size=250,"
+        f"{IMAGE}"
+    )
+    read = parse(command)
+    assert read.job == {
+        "displayName": "train",
+        "jobSpec": {
+            "persistentResourceId": "demo",
+            "workerPoolSpecs": [
+                {
+                    "machineSpec": {
+                        "machineType": "a2-highgpu-1g",
+                        "acceleratorType": "NVIDIA_TESLA_A100",
+                        "acceleratorCount": 2,
+                    },
+                    "replicaCount": "3",
+                    "diskSpec": {"bootDiskType": "pd-standard", "bootDiskSizeGb": 250},
+                    "containerSpec": {"imageUri": "gcr.io/p/trainer:1"},
+                }
+            ],
+        },
+    }
+    assert (read.region, read.version, read.project) == ("us-central1", "v1", None)
+
+
+def test_defaults_replica_count_one_and_accelerator_count_one() -> None:
+    (pool,) = pools(f"{BASE} --worker-pool-spec={K80},{IMAGE}")
+    assert pool["replicaCount"] == "1"
+    assert pool["machineSpec"] == {
+        "machineType": "n1-standard-4",
+        "acceleratorType": "NVIDIA_TESLA_K80",
+        "acceleratorCount": 1,
+    }
+    assert "diskSpec" not in pool, "no disk keys: the server's defaults apply, as for gcloud"
+
+
+def test_space_and_equals_forms_read_the_same() -> None:
+    spaced = (
+        "gcloud ai custom-jobs create --region us-central1 --display-name train "
+        f"--persistent-resource-id demo --worker-pool-spec {K80},{IMAGE} --args y,z"
+    )
+    joined = f"{BASE} --persistent-resource-id=demo --worker-pool-spec={K80},{IMAGE} --args=y,z"
+    assert parse(spaced).job == parse(joined).job
+
+
+def test_repeated_worker_pool_specs_are_pools_in_order_with_empty_slots() -> None:
+    read = pools(
+        f"{BASE} --worker-pool-spec=machine-type=n1-standard-8,{IMAGE} --worker-pool-spec= "
+        f"--worker-pool-spec=machine-type=n1-standard-4,replica-count=4,{IMAGE}"
+    )
+    assert [pool.get("machineSpec", {}).get("machineType") for pool in read] == ["n1-standard-8", None, "n1-standard-4"]
+    assert read[1] == {}
+    assert read[2]["replicaCount"] == "4"
+
+
+def test_python_package_keys_and_package_uris() -> None:
+    (pool,) = pools(
+        f"{BASE} --worker-pool-spec=machine-type=e2-standard-4,executor-image-uri=us-docker.pkg.dev/vertex-ai/t:1,"
+        "python-module=trainer.task --python-package-uris=gs://b/a.tar.gz,gs://b/c.tar.gz --args=--epochs=2"
+    )
+    assert pool["pythonPackageSpec"] == {
+        "executorImageUri": "us-docker.pkg.dev/vertex-ai/t:1",
+        "packageUris": ["gs://b/a.tar.gz", "gs://b/c.tar.gz"],
+        "pythonModule": "trainer.task",
+        "args": ["--epochs=2"],
+    }
+
+
+def test_local_package_path_names_the_image_gcloud_would_push(tmp_path: Path) -> None:
+    (tmp_path / "trainer").mkdir()
+    read = pools(
+        f"{BASE} --worker-pool-spec=machine-type=n1-standard-4,local-package-path=trainer,"
+        "executor-image-uri=us-docker.pkg.dev/vertex-ai/t:1,script=task.py,output-image-uri=gcr.io/p/built:1 "
+        "--worker-pool-spec=machine-type=n1-standard-8,replica-count=2",
+        cwd=tmp_path,
+    )
+    assert [pool["containerSpec"]["imageUri"] for pool in read] == ["gcr.io/p/built:1", "gcr.io/p/built:1"]
+
+
+def test_escaping_list_args_command_labels_and_flags_of_the_job_spec() -> None:
+    read = parse(
+        f"{BASE} --worker-pool-spec=^@^machine-type=n1-standard-4@{IMAGE} --args=a,b --args=c --command=python,-m "
+        "--labels=team=ml,env=ci --service-account=sa@p.iam.gserviceaccount.com "
+        "--network=projects/1/global/networks/n --enable-web-access --enable-dashboard-access"
+    )
+    spec = read.job["jobSpec"]
+    assert spec["workerPoolSpecs"][0]["containerSpec"] == {
+        "imageUri": "gcr.io/p/trainer:1",
+        "args": ["a", "b", "c"],
+        "command": ["python", "-m"],
+    }
+    assert read.job["labels"] == {"team": "ml", "env": "ci"}
+    assert spec["serviceAccount"] == "sa@p.iam.gserviceaccount.com"
+    assert spec["network"] == "projects/1/global/networks/n"
+    assert spec["enableWebAccess"] is True and spec["enableDashboardAccess"] is True
+
+
+def test_project_region_track_and_kms_key() -> None:
+    read = parse(
+        "gcloud beta --project=p ai custom-jobs create --display-name=x "
+        f"--worker-pool-spec=machine-type=n1-standard-4,{IMAGE} --kms-key=k --kms-keyring=r --kms-location=us-central1",
+        environ={"CLOUDSDK_AI_REGION": "europe-west4"},
+    )
+    assert (read.track, read.version, read.project, read.region) == ("beta", "v1beta1", "p", "europe-west4")
+    assert read.command == "gcloud.beta.ai.custom-jobs.create"
+    assert read.job["encryptionSpec"] == {"kmsKeyName": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"}
+    env = parse(f"{BASE} --worker-pool-spec=machine-type=n1,{IMAGE}", environ={"CLOUDSDK_CORE_PROJECT": "q"})
+    assert env.project == "q"
+
+
+# ------------------------------------------------------------------------ what gcloud refuses
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (
+            f"--worker-pool-spec=machine-type=n1,gpu=1,{IMAGE}",
+            "argument --worker-pool-spec: valid keys are [accelerator-count, accelerator-type, container-image-uri, "
+            "disk-size, disk-type,",
+        ),
+        ("--worker-pool-spec=machine-type=n1", "Exactly one of keys [executor-image-uri, container-image-uri]"),
+        (f"--worker-pool-spec={IMAGE}", "Key [machine-type] required in dict arg but not provided."),
+        (f"--worker-pool-spec=machine-type=n1,accelerator-count=2,{IMAGE}", "Key [accelerator-type] required"),
+        (
+            f"--worker-pool-spec=machine-type=n1,accelerator-type=K80,{IMAGE}",
+            "Found invalid value of [accelerator-type]",
+        ),
+        (
+            f"--worker-pool-spec=machine-type=n1,replica-count=two,{IMAGE}",
+            "Invalid value [two] for key [replica-count]",
+        ),
+        (f"--worker-pool-spec=machine-type=n1,{IMAGE},python-module=m", "Key [python-module] is not allowed together"),
+        ("--worker-pool-spec=machine-type=n1,executor-image-uri=e", "Key [python-module] is required."),
+        (f"--worker-pool-spec=machine-type=n1,{IMAGE},script=run.sh", "Keys [script] are not allowed"),
+        (f"--worker-pool-spec=machine-type=n1,{IMAGE},oops", "Bad syntax for dict arg: [oops]."),
+        (f"--worker-pool-spec= --worker-pool-spec=machine-type=n1,{IMAGE}", "Empty value is not allowed for the first"),
+        ("", "One of [--config, --worker-pool-spec] must be supplied."),
+        (f"--worker-pool-spec=machine-type=n1,{IMAGE} --gpus=2", "unrecognized arguments: --gpus=2"),
+        (f"--worker-pool-spec=machine-type=n1,{IMAGE} --kms-key=k", "Encryption key not fully specified."),
+    ],
+)
+def test_refused_like_gcloud(flags: str, expected: str) -> None:
+    message = refusal(f"{BASE} {flags}")
+    assert message.startswith("ERROR: (gcloud.ai.custom-jobs.create) ")
+    assert expected in message
+
+
+def test_missing_region_and_display_name_are_refused() -> None:
+    no_region = refusal(f"gcloud ai custom-jobs create --display-name=x --worker-pool-spec=machine-type=n1,{IMAGE}")
+    assert "Error parsing [region]." in no_region and "set the property `ai/region`" in no_region
+    no_name = refusal(f"gcloud ai custom-jobs create --region=us-central1 --worker-pool-spec=machine-type=n1,{IMAGE}")
+    assert no_name == "ERROR: (gcloud.ai.custom-jobs.create) argument --display-name: Must be specified."
+
+
+def test_local_package_rules(tmp_path: Path) -> None:
+    spec = "--worker-pool-spec=machine-type=n1,local-package-path=missing,executor-image-uri=e,script=s.py"
+    assert "is not found." in refusal(f"{BASE} {spec}", cwd=tmp_path)
+    (tmp_path / "pkg").mkdir()
+    both = "--worker-pool-spec=machine-type=n1,local-package-path=pkg,executor-image-uri=e,script=s,python-module=m"
+    assert "Exactly one of keys [python-module, script]" in refusal(f"{BASE} {both}", cwd=tmp_path)
+    later = f"--worker-pool-spec=machine-type=n1,{IMAGE} --worker-pool-spec=machine-type=n1,local-package-path=pkg"
+    assert "only allowed in the first" in refusal(f"{BASE} {later}", cwd=tmp_path)
+
+
+def test_other_gcloud_commands_are_not_read() -> None:
+    message = refusal("gcloud ai custom-jobs list --region=us-central1")
+    assert message.startswith("ERROR: (gcloud) ") and "gcloud ai custom-jobs list" in message
+
+
+def test_a_beta_command_names_its_track_in_errors() -> None:
+    message = refusal("gcloud beta ai custom-jobs create --region=us-central1 --display-name=x")
+    assert message.startswith("ERROR: (gcloud.beta.ai.custom-jobs.create) ")
+
+
+# ------------------------------------------------------------------------ --config merging
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+CONFIG = """\
+persistentResourceId: from-file
+network: projects/1/global/networks/file
+serviceAccount: file@p.iam.gserviceaccount.com
+baseOutputDirectory:
+  outputUriPrefix: gs://b/out
+workerPoolSpecs:
+  machineSpec:
+    machineType: n1-highmem-2
+  replicaCount: 2
+  containerSpec:
+    imageUri: gcr.io/p/from-file
+    args: [--from-file]
+    command: [start]
+"""
+
+
+def test_config_alone_with_a_single_mapping_as_one_worker_pool(tmp_path: Path) -> None:
+    read = parse(f"{BASE} --config={write(tmp_path, CONFIG)}")
+    spec = read.job["jobSpec"]
+    assert spec["persistentResourceId"] == "from-file"
+    assert spec["baseOutputDirectory"] == {"outputUriPrefix": "gs://b/out"}
+    assert spec["workerPoolSpecs"] == [
+        {
+            "machineSpec": {"machineType": "n1-highmem-2"},
+            "replicaCount": "2",
+            "containerSpec": {"imageUri": "gcr.io/p/from-file", "args": ["--from-file"], "command": ["start"]},
+        }
+    ]
+
+
+def test_flags_override_and_extend_the_config(tmp_path: Path) -> None:
+    config = write(tmp_path, CONFIG)
+    read = parse(
+        f"{BASE} --config {config} --persistent-resource-id=demo --network=projects/1/global/networks/flag "
+        f"--worker-pool-spec={K80},{IMAGE} --worker-pool-spec=machine-type=n1-standard-8,{IMAGE}"
+    )
+    spec = read.job["jobSpec"]
+    assert [pool["machineSpec"]["machineType"] for pool in spec["workerPoolSpecs"]] == [
+        "n1-standard-4",
+        "n1-standard-8",
+    ]
+    assert spec["persistentResourceId"] == "demo"
+    assert spec["network"] == "projects/1/global/networks/flag"
+    assert spec["serviceAccount"] == "file@p.iam.gserviceaccount.com", "not given as a flag: the file's value stays"
+    assert spec["baseOutputDirectory"] == {"outputUriPrefix": "gs://b/out"}
+
+
+def test_args_and_command_flags_replace_those_of_the_config_pools(tmp_path: Path) -> None:
+    (pool,) = pools(f"{BASE} --config={write(tmp_path, CONFIG)} --args=--lr=0.1 --command=python")
+    assert pool["containerSpec"] == {"imageUri": "gcr.io/p/from-file", "args": ["--lr=0.1"], "command": ["python"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "worker_pool_specs: []\n",
+            "Keys with underscores are invalid; use the camelCase field names: [worker_pool_specs]",
+        ),
+        (
+            "workerPoolSpecs:\n  - machineSpec: {machineType: n1}\n",
+            "Exactly one of fields [pythonPackageSpec, containerSpec]",
+        ),
+        (
+            "displayName: x\njobSpec: {}\n",
+            'Cannot parse YAML: [Invalid JSON payload received. Unknown name "displayName"',
+        ),
+        ("workerPoolSpecs: [\n", "Cannot parse YAML: ["),
+        ("- a\n- b\n", "expected a CustomJobSpec mapping, found list"),
+    ],
+)
+def test_bad_config_files_are_refused(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in refusal(f"{BASE} --config={write(tmp_path, text)}")
+
+
+def test_unreadable_config_is_refused(tmp_path: Path) -> None:
+    assert "Unable to read file [" in refusal(f"{BASE} --config={tmp_path / 'absent.yaml'}")
+
+
+# ------------------------------------------------------------------------ what gcloud prints
+
+
+def test_submitted_message_and_formats() -> None:
+    name = "projects/p/locations/us-central1/customJobs/42"
+    message = gcloud.submitted_message(name, "gcloud beta")
+    assert message.splitlines()[0] == f"CustomJob [{name}] is submitted successfully."
+    assert f"  $ gcloud beta ai custom-jobs describe {name}" in message
+    assert f"  $ gcloud beta ai custom-jobs stream-logs {name}" in message
+    job = {"name": name, "state": "JOB_STATE_PENDING", "jobSpec": {"persistentResourceId": "demo"}}
+    assert gcloud.formatted(job, None) is None
+    assert gcloud.formatted(job, "value(name)") == name
+    assert gcloud.formatted(job, "value(state, jobSpec.persistentResourceId)") == "JOB_STATE_PENDING\tdemo"
+    assert '"name": ' in str(gcloud.formatted(job, "json"))
+    with pytest.raises(GcloudError, match=r"Format \[table\(name\)\] is not supported"):
+        gcloud.check_format("table(name)")
