@@ -9,7 +9,9 @@ starts queued jobs on the same pools, and a clock step may touch every scope, so
 would have to be taken in a fixed order across scopes for little gain while the GIL serialises
 the work anyway. The critical sections are microseconds of dict work; nothing slow (I/O other
 than the optional store's commit, waiting, JSON) happens under the lock, and ``wait_operation``
-waits on a condition that releases it.
+waits on a condition that releases it. Records returned by a call stay live objects that later
+calls mutate, so the HTTP layer copies them only through ``rendered`` and ``render_operation``,
+under the lock, and converts and encodes that copy outside it.
 
 Time. Transitions are due at instants of the clock and run lazily, in order of due time, at the
 start of every call (``_catch_up``) or when a manual clock is advanced. Each transition is stamped
@@ -20,6 +22,7 @@ test advances the clock by one second a hundred times or by a hundred seconds at
 from __future__ import annotations
 
 import heapq
+import json
 import secrets
 import threading
 import time
@@ -27,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import names, wire
+from emulator import names, snapshot, wire
 from emulator.clock import Clock, ManualClock, parse_rfc3339
 from emulator.domain import admission, jobs, operations, resources
 from emulator.domain.filters import compile_filter
@@ -37,20 +40,45 @@ from emulator.domain.paging import Ordered, page_size, query_key
 from emulator.domain.resources import PersistentResource
 from emulator.errors import ApiError, Code, bad_field, failed_precondition, not_found
 from emulator.settings import QUEUE, Settings
+from emulator.tracking import Tracked
 
 MAX_WAIT_SECONDS = 60.0
 
 
 @dataclass
 class Scope:
-    """Everything of one project and location: the service keeps them apart."""
+    """Everything of one project and location: the service keeps them apart.
 
-    resources: dict[str, PersistentResource] = field(default_factory=dict)
-    jobs: dict[str, CustomJob] = field(default_factory=dict)
-    operations: dict[str, Operation] = field(default_factory=dict)
+    The records are in ``Tracked`` dicts that note every name reached into the service's
+    ``touched`` set: that is how persistence learns what a call may have changed.
+    """
+
+    touched: set[str] = field(default_factory=set, repr=False)
+    resources: Tracked[PersistentResource] = field(init=False)
+    jobs: Tracked[CustomJob] = field(init=False)
+    operations: Tracked[Operation] = field(init=False)
     resource_order: Ordered[PersistentResource] = field(default_factory=Ordered)
     job_order: Ordered[CustomJob] = field(default_factory=Ordered)
     operation_order: Ordered[Operation] = field(default_factory=Ordered)
+
+    def __post_init__(self) -> None:
+        self.resources = Tracked(self.touched)
+        self.jobs = Tracked(self.touched)
+        self.operations = Tracked(self.touched)
+
+    def names(self) -> list[str]:
+        return [*self.resources, *self.jobs, *self.operations]
+
+    def add(self, record: snapshot.Stored) -> None:
+        if isinstance(record, PersistentResource):
+            self.resources[record.name] = record
+            self.resource_order.add(record.seq, record)
+        elif isinstance(record, CustomJob):
+            self.jobs[record.name] = record
+            self.job_order.add(record.seq, record)
+        else:
+            self.operations[record.name] = record
+            self.operation_order.add(record.seq, record)
 
 
 class Service:
@@ -62,6 +90,8 @@ class Service:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.listeners: list[Callable[[], None]] = []
+        self.touched: set[str] = set()
+        """Names of the records reached since the last ``_notify``: what a listener may persist."""
         self._reset_state(seed)
 
     def _reset_state(self, seed: int | None) -> None:
@@ -79,7 +109,7 @@ class Service:
     def _scope(self, scope: names.Scope) -> Scope:
         found = self.scopes.get(scope)
         if found is None:
-            found = self.scopes[scope] = Scope()
+            found = self.scopes[scope] = Scope(self.touched)
         return found
 
     def _schedule(self, kind: str, name: str, due: float) -> float:
@@ -109,8 +139,11 @@ class Service:
 
     def _notify(self) -> None:
         self.changed.notify_all()
-        for listener in self.listeners:
-            listener()
+        try:
+            for listener in self.listeners:
+                listener()
+        finally:
+            self.touched.clear()
 
     def _find_job(self, name: str) -> CustomJob | None:
         scope = self.scopes.get(names.scope_of(name))
@@ -143,9 +176,10 @@ class Service:
         """Run one API call under the lock, after the transitions that became due."""
         with self.lock:
             self._catch_up()
-            result = method(*args, **kwargs)
-            self._notify()
-            return result
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._notify()
 
     # ------------------------------------------------------- persistent resources
 
@@ -588,23 +622,85 @@ class Service:
         return job
 
     def reset(self, project: str | None = None) -> None:
+        """Forget everything, or every location of one project; the id seed and the clock stay."""
         with self.lock:
+            doomed = [scope for scope in self.scopes if project is None or scope[0] == project]
+            for scope in doomed:
+                self.touched.update(self.scopes[scope].names())
             if project is None:
                 self._reset_state(self.ids.seed)
             else:
-                for scope in [scope for scope in self.scopes if scope[0] == project]:
+                for scope in doomed:
                     del self.scopes[scope]
             self._notify()
 
     def reseed(self, seed: int) -> None:
+        """Restart the id sequence from ``seed``: the same calls then get the same ids on every run."""
         with self.lock:
             self.ids = names.IdSource(seed)
+            self._notify()
+
+    def records(self) -> Iterator[snapshot.Stored]:
+        """Every record, untracked: for reading the whole state, never for changing a record."""
+        for scope in self.scopes.values():
+            yield from dict.values(scope.resources)
+            yield from dict.values(scope.jobs)
+            yield from dict.values(scope.operations)
+
+    def state(self, with_records: bool = True) -> snapshot.State:
+        """The state as ``emulator.snapshot`` reads and writes it; the records are the live objects."""
+        return snapshot.State(
+            now=self.clock.now(),
+            manual=isinstance(self.clock, ManualClock),
+            seed=self.ids.seed,
+            counter=self.ids.counter,
+            seq=self._seq,
+            records=list(self.records()) if with_records else [],
+        )
+
+    def export_state(self) -> dict[str, Any]:
+        """The whole state as JSON data (``GET /emulator/v1/state``), a copy that ``import_state`` reads."""
+        with self.lock:
+            self._catch_up()
+            return json.loads(json.dumps(snapshot.to_json(self.state())))
+
+    def import_state(self, data: Any) -> None:
+        """Replace the whole state by a snapshot, or raise ``ApiError`` and change nothing.
+
+        A manual clock moves to the snapshot's instant (back, too); a real clock stays real time.
+        """
+        state = snapshot.from_json(json.loads(json.dumps(data)))
+        with self.lock:
+            self.install(state)
+            self._notify()
+
+    def install(self, state: snapshot.State) -> None:
+        """Take ``state`` as the whole state (checked records; the caller holds the lock)."""
+        for scope in self.scopes.values():
+            self.touched.update(scope.names())
+        self._reset_state(state.seed)
+        self.ids.counter = state.counter
+        self._seq = state.seq
+        if isinstance(self.clock, ManualClock):
+            self.clock = ManualClock(state.now)
+        for record in sorted(state.records, key=lambda record: record.seq):
+            self._scope(names.scope_of(record.name)).add(record)
+            if not isinstance(record, Operation) and record.next_at is not None:
+                kind = "job" if isinstance(record, CustomJob) else "resource"
+                heapq.heappush(self._events, (record.next_at, record.seq, kind, record.name))
 
     def iter_scopes(self) -> Iterator[tuple[names.Scope, Scope]]:
         yield from self.scopes.items()
 
+    def rendered(self, record: PersistentResource | CustomJob) -> dict[str, Any]:
+        """A record as the API shows it, read under the lock: a reader never sees half a transition
+        (a job SUCCEEDED without its endTime), even when the call that found it has returned."""
+        with self.lock:
+            return record.render()
+
     def render_operation(self, operation: Operation) -> dict[str, Any]:
-        body = operation.render(wire.type_url)
+        with self.lock:
+            body = operation.render(wire.type_url)
         response = body.get("response")
         if response and operation.response_type == operations.PERSISTENT_RESOURCE:
             fields = {key: value for key, value in response.items() if key != "@type"}

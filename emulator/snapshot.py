@@ -1,0 +1,221 @@
+"""The whole state of an emulator as plain JSON data: what export, import and the store exchange.
+
+A snapshot is one object::
+
+    {"format": "vertex-emulator-state", "version": 1,
+     "clock": {"now": 1767225600.0, "manual": true}, "ids": {"seed": 7, "counter": 3}, "seq": 12,
+     "persistentResources": [...], "customJobs": [...], "operations": [...]}
+
+Each record is its dataclass's fields, verbatim (times are epoch seconds), so nothing is lost and
+nothing is written twice: the emulator's own records are the schema. The event schedule is not
+kept, it is derived from the records' ``next_at``. Reading a snapshot checks every field's type
+and that the replica accounting holds together (holders are live jobs of that resource, no pool
+holds more than its capacity), because a snapshot may be hand-edited and a bad one must be
+refused whole, with the field to blame, rather than break the emulator later.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from emulator import names
+from emulator.domain import specs
+from emulator.domain.jobs import TERMINAL, CustomJob
+from emulator.domain.operations import Operation
+from emulator.domain.resources import PersistentResource
+from emulator.errors import ApiError, bad_field
+
+FORMAT = "vertex-emulator-state"
+VERSION = 1
+
+Stored = PersistentResource | CustomJob | Operation
+COLLECTIONS: dict[str, type[Stored]] = {
+    "persistentResources": PersistentResource,
+    "customJobs": CustomJob,
+    "operations": Operation,
+}
+_SEGMENT = {"persistentResources": "/persistentResources/", "customJobs": "/customJobs/", "operations": "/operations/"}
+
+
+@dataclass
+class State:
+    """The state outside the records (clock, id source, sequence) and the records themselves."""
+
+    now: float
+    manual: bool
+    seed: int
+    counter: int
+    seq: int
+    records: list[Stored] = field(default_factory=list)
+
+
+def collection_of(record: Stored) -> str:
+    if isinstance(record, Operation):
+        return "operations"
+    return "customJobs" if isinstance(record, CustomJob) else "persistentResources"
+
+
+def dump(record: Stored) -> dict[str, Any]:
+    """A record as JSON data; it shares the record's containers, so serialise it before it changes."""
+    return {item.name: getattr(record, item.name) for item in fields(record)}
+
+
+def globals_json(state: State) -> dict[str, Any]:
+    """Everything of a snapshot but its records."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "clock": {"now": state.now, "manual": state.manual},
+        "ids": {"seed": state.seed, "counter": state.counter},
+        "seq": state.seq,
+    }
+
+
+def to_json(state: State) -> dict[str, Any]:
+    data = globals_json(state)
+    for collection in COLLECTIONS:
+        data[collection] = []
+    for record in sorted(state.records, key=lambda record: record.seq):
+        data[collection_of(record)].append(dump(record))
+    return data
+
+
+def from_json(data: Any) -> State:
+    """A snapshot checked field by field; raises ``ApiError`` INVALID_ARGUMENT naming the field."""
+    if not isinstance(data, dict):
+        raise bad_field("snapshot", "A snapshot is a JSON object.")
+    if data.get("format") != FORMAT:
+        raise bad_field("format", f'"format" must be "{FORMAT}", not {data.get("format")!r}.')
+    if data.get("version") != VERSION:
+        raise bad_field(
+            "version",
+            f"This is a snapshot of layout version {data.get('version')!r}; this emulator reads version {VERSION}.",
+        )
+    known = {"format", "version", "clock", "ids", "seq", *COLLECTIONS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise bad_field(unknown[0], f'Unknown field "{unknown[0]}" in the snapshot.')
+    clock = _object(data.get("clock"), "clock", {"now": float, "manual": bool})
+    ids = _object(data.get("ids"), "ids", {"seed": int, "counter": int})
+    seq = _check(data.get("seq"), int, "seq")
+    state = State(clock["now"], clock["manual"], ids["seed"], ids["counter"], seq)
+    for collection, kind in COLLECTIONS.items():
+        items = data.get(collection, [])
+        if not isinstance(items, list):
+            raise bad_field(collection, f"{collection} must be a list.")
+        state.records += [_record(kind, item, f"{collection}[{index}]") for index, item in enumerate(items)]
+    _check_consistency(state)
+    return state
+
+
+def _object(value: Any, path: str, shape: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(value, dict) or set(value) != set(shape):
+        raise bad_field(path, f"{path} must be an object with exactly {', '.join(shape)}.")
+    return {key: _check(value[key], hint, f"{path}.{key}") for key, hint in shape.items()}
+
+
+def _record(kind: type[Stored], data: Any, path: str) -> Stored:
+    if not isinstance(data, dict):
+        raise bad_field(path, f"{path} must be an object.")
+    hints = get_type_hints(kind)
+    unknown = sorted(set(data) - set(hints))
+    if unknown:
+        raise bad_field(f"{path}.{unknown[0]}", f'Unknown field "{unknown[0]}" in {path}.')
+    values = {}
+    for item in fields(kind):
+        if item.name in data:
+            values[item.name] = _check(data[item.name], hints[item.name], f"{path}.{item.name}")
+        elif item.default is MISSING and item.default_factory is MISSING:
+            raise bad_field(f"{path}.{item.name}", f"{path}.{item.name} is required.")
+    try:
+        return kind(**values)
+    except (KeyError, TypeError, ValueError) as error:
+        raise bad_field(path, f"{path} is not a valid {kind.__name__}: {error!r}.") from None
+
+
+def _check(value: Any, hint: Any, path: str) -> Any:
+    """``value`` if it has the type ``hint`` names (as JSON can carry it), else INVALID_ARGUMENT."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        return _check(value, next(arg for arg in args if arg is not type(None)), path)
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if hint in (int, str, bool) and type(value) is hint:
+        return value
+    if origin is dict and isinstance(value, dict):
+        return {
+            _check(key, args[0], f"{path} key"): _check(item, args[1], f"{path}.{key}") for key, item in value.items()
+        }
+    if origin in (list, tuple) and isinstance(value, list):
+        items = [_check(item, args[0], f"{path}[{index}]") for index, item in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    raise bad_field(path, f"{path} must be {_describe(hint)}, not {value!r}.")
+
+
+def _describe(hint: Any) -> str:
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return " or ".join("null" if arg is type(None) else _describe(arg) for arg in get_args(hint))
+    if origin is dict:
+        return "an object"
+    if origin in (list, tuple):
+        return "a list"
+    return {float: "a finite number", int: "an integer", str: "a string", bool: "true or false"}.get(hint, str(hint))
+
+
+def _check_consistency(state: State) -> None:
+    by_name: dict[str, Stored] = {}
+    seqs: set[int] = set()
+    for record in state.records:
+        collection = collection_of(record)
+        where = f"{collection}[{record.name}]"
+        try:
+            names.scope_of(record.name)
+        except ApiError:
+            raise bad_field(f"{where}.name", f"{record.name!r} is not a valid resource name.") from None
+        if _SEGMENT[collection] not in record.name or (collection != "operations" and "/operations/" in record.name):
+            raise bad_field(f"{where}.name", f"{record.name!r} is not the name of one of the {collection}.")
+        if record.name in by_name:
+            raise bad_field(f"{where}.name", f"{record.name!r} appears twice in the snapshot.")
+        if record.seq in seqs or not 0 < record.seq <= state.seq:
+            raise bad_field(f"{where}.seq", f"seq {record.seq} is repeated or not between 1 and seq ({state.seq}).")
+        by_name[record.name] = record
+        seqs.add(record.seq)
+    for record in state.records:
+        if isinstance(record, PersistentResource):
+            _check_accounting(record, by_name)
+
+
+def _check_accounting(resource: PersistentResource, by_name: dict[str, Stored]) -> None:
+    """Holders are live jobs of this resource, queued jobs wait on it, and no pool is over capacity."""
+    where = f"persistentResources[{resource.name}]"
+    pools = {pool["id"]: pool for pool in resource.pools}
+    for attribute in ("holders", "provisioned"):
+        if set(getattr(resource, attribute)) != set(pools):
+            raise bad_field(f"{where}.{attribute}", f"{attribute} must have exactly the pools {sorted(pools)}.")
+    for pool_id, holders in resource.holders.items():
+        for job_name, count in holders.items():
+            job = by_name.get(job_name)
+            if not isinstance(job, CustomJob) or job.state in TERMINAL or job.resource != resource.name:
+                raise bad_field(
+                    f"{where}.holders.{pool_id}",
+                    f"{job_name!r} holds replicas of pool {pool_id} but is not a live job of this resource.",
+                )
+            if count <= 0:
+                raise bad_field(f"{where}.holders.{pool_id}", f"{job_name!r} holds {count} replicas.")
+        if resource.used(pool_id) > specs.pool_capacity(pools[pool_id]):
+            raise bad_field(
+                f"{where}.holders.{pool_id}",
+                f"Pool {pool_id} has {resource.used(pool_id)} replicas held, more than its capacity.",
+            )
+    for job_name in resource.queue:
+        job = by_name.get(job_name)
+        if not isinstance(job, CustomJob) or not job.waiting or job.resource != resource.name:
+            raise bad_field(f"{where}.queue", f"{job_name!r} is queued here but is not a job waiting on this resource.")
