@@ -1,0 +1,62 @@
+"""``vertex-emulator serve`` as SPEC fixes it: ready line, health, free port, clean stop."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.serving import READY, ROOT, served
+
+
+def _get(url: str) -> tuple[int, dict[str, object]]:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return answer.status, json.loads(answer.read())
+
+
+def test_ready_line_then_health_then_demo_resource() -> None:
+    with served("--fixtures", "fixtures/demo") as url:
+        assert url.startswith("http://127.0.0.1:")
+        assert _get(f"{url}/emulator/v1/health") == (200, {"status": "ok"})
+        status, resource = _get(f"{url}/v1/projects/my-project/locations/us-central1/persistentResources/demo-resource")
+        assert status == 200
+        assert resource["state"] == "RUNNING"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stops_cleanly_on_signal(signum: int) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert READY.match(process.stdout.readline().strip())
+    process.send_signal(signum)
+    assert process.wait(timeout=10) == 0
+
+
+def test_console_script_is_the_same_program() -> None:
+    script = ROOT / ".venv" / "bin" / "vertex-emulator"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "emulator"]
+    answer = subprocess.run([*command, "serve", "--help"], capture_output=True, text=True, timeout=30)
+    assert answer.returncode == 0
+    assert "--fixtures" in answer.stdout
+
+
+def test_bad_fixture_stops_the_start(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x", "resourcePools": [{"machineSpec": {}}]}))
+    answer = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0", "--fixtures", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert answer.returncode == 2
+    assert "bad.json" in answer.stderr
+    assert "machine_type" in answer.stderr
