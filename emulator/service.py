@@ -32,7 +32,7 @@ from typing import Any
 
 from emulator import names, snapshot, wire
 from emulator.clock import Clock, ManualClock, parse_rfc3339
-from emulator.domain import admission, jobs, operations, resources
+from emulator.domain import admission, jobs, operations, overview, resources
 from emulator.domain.filters import compile_filter
 from emulator.domain.jobs import CustomJob
 from emulator.domain.operations import Operation
@@ -691,6 +691,28 @@ class Service:
 
     def iter_scopes(self) -> Iterator[tuple[names.Scope, Scope]]:
         yield from self.scopes.items()
+
+    def rendered(self, record: PersistentResource | CustomJob) -> dict[str, Any]:
+        """A record as the API shows it, read under the lock: a reader never sees half a transition
+        (a job SUCCEEDED without its endTime), even when the call that found it has returned."""
+        with self.lock:
+            return record.render()
+
+    def overview(self) -> dict[str, Any]:
+        """Every scope at a glance, read in one critical section so holders and queues agree."""
+        return self.call(self._overview)
+
+    def _overview(self) -> dict[str, Any]:
+        return {
+            "admission": self.settings.admission,
+            "scopes": [
+                overview.scope_overview(
+                    scope, store.resources.values(), store.jobs.values(), store.operations.values(), self._find_job
+                )
+                for scope, store in sorted(self.scopes.items())
+                if store.resources or store.jobs or store.operations
+            ],
+        }
 
     def rendered(self, record: PersistentResource | CustomJob) -> dict[str, Any]:
         """A record as the API shows it, read under the lock: a reader never sees half a transition

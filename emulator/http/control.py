@@ -25,6 +25,11 @@ def get_clock() -> Response:
     return reply(_clock_json())
 
 
+def overview() -> Response:
+    """Read-only: what the web page shows, including the holders and queues the real API does not expose."""
+    return reply({"clock": _clock_json(), **service().overview()})
+
+
 def advance_clock() -> Response:
     body = json_body()
     raw = body.get("seconds", body.get("duration"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from emulator.http import api, control
+from emulator.http import api, control, ui
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,13 @@ ROUTES: list[Route] = [
     Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob"),
     Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob"),
     *_operation_routes(),
+    Route("/", ("GET",), ui.page, "WebPage"),
+    Route("/emulator/ui/", ("GET",), ui.page, "WebPage"),
+    Route("/emulator/ui/<asset>", ("GET",), ui.asset, "WebPageAsset"),
     Route("/emulator/v1/health", ("GET",), control.health, "Health"),
     Route("/emulator/v1/clock", ("GET",), control.get_clock, "GetClock"),
     Route("/emulator/v1/clock:advance", ("POST",), control.advance_clock, "AdvanceClock"),
+    Route("/emulator/v1/overview", ("GET",), control.overview, "Overview"),
     Route("/emulator/v1/reset", ("POST",), control.reset, "Reset"),
     Route("/emulator/v1/seed", ("POST",), control.seed, "Seed"),
     Route(
