@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform_v1
+from hypothesis import settings
 
 from client.inprocess import mock_vertex
 from emulator.clock import ManualClock
@@ -19,6 +20,12 @@ from emulator.service import Service
 from emulator.settings import Settings
 
 os.environ.setdefault("NO_GCE_CHECK", "True")
+
+settings.register_profile("fast", derandomize=True, max_examples=60, deadline=None, print_blob=True)
+"""The default: the same examples on every run, few enough that the properties take seconds."""
+settings.register_profile("deep", max_examples=1000, stateful_step_count=100, deadline=None, print_blob=True)
+"""``HYPOTHESIS_PROFILE=deep`` (``make test-deep``): fresh random examples, a thousand per property."""
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 PROJECT = "my-project"
 LOCATION = "us-central1"

@@ -53,10 +53,26 @@ def flatten(spec: Spec, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield path, value
 
 
+def pruned(message: Spec) -> dict[str, Any]:
+    """A message without its empty sub-messages.
+
+    Proto3 JSON keeps ``{}`` for a sub-message that is set but holds nothing, yet it carries no
+    value: ``reservationAffinity: {}`` on one side and none on the other must still match.
+    """
+    kept = {}
+    for key, value in message.items():
+        if isinstance(value, Mapping):
+            value = pruned(value)
+            if not value:
+                continue
+        kept[key] = value
+    return kept
+
+
 def hardware(machine_spec: Spec, disk_spec: Spec | None) -> dict[str, Any]:
     """What a worker pool and a resource pool must share: the whole machine spec, the effective disk."""
     return {
-        "machineSpec": dict(machine_spec),
+        "machineSpec": pruned(machine_spec),
         "diskSpec": effective_disk_spec(machine_spec, disk_spec),
     }
 
