@@ -9,7 +9,8 @@ Choices where the documentation is silent (see README, "Documented choices"):
 - the whole ``machineSpec`` and the effective ``diskSpec`` must be equal, not only the machine
   and disk types the gcloud page names;
 - worker pools are placed in order, each on the first matching resource pool that still has room
-  for it; worker pools of one job that land on the same pool add up;
+  for it, trying the other matching pools when that leaves a later worker pool without room;
+  worker pools of one job that land on the same pool add up;
 - a job that could never fit is INVALID_ARGUMENT; one that fits but not in the replicas free now
   is FAILED_PRECONDITION (:class:`NoFreeReplicas`), which the caller may turn into a queued job.
 """
@@ -147,18 +148,38 @@ def _place(
     candidates: Mapping[int, Sequence[Spec]],
     room: Mapping[str, int],
 ) -> tuple[dict[int, str], _WorkerPool | None]:
-    """Greedy placement in worker-pool order; returns the placement so far and the first misfit."""
+    """Place worker pools in order, each on the first matching pool with room, backtracking when
+    a later one finds none; returns the placement and None, or the furthest partial placement and
+    the worker pool that found no room there.
+
+    First fit alone would refuse jobs that fit another way round: pools of 3 and 2 replicas of
+    the same hardware take worker pools of 2 and 3 only if the 2 go to the smaller pool. A job
+    has at most a handful of worker pools, so trying the alternatives costs nothing.
+    """
     left = dict(room)
     placed: dict[int, str] = {}
-    for worker in workers:
+    stuck: list[tuple[int, dict[int, str]]] = [(-1, {})]
+
+    def search(position: int) -> bool:
+        if position == len(workers):
+            return True
+        worker = workers[position]
         for pool in candidates[worker.index]:
             if left[pool["id"]] >= worker.replicas:
                 left[pool["id"]] -= worker.replicas
                 placed[worker.index] = pool["id"]
-                break
-        else:
-            return placed, worker
-    return placed, None
+                if search(position + 1):
+                    return True
+                left[pool["id"]] += worker.replicas
+                del placed[worker.index]
+        if position > stuck[0][0]:
+            stuck[0] = (position, dict(placed))
+        return False
+
+    if search(0):
+        return placed, None
+    position, partial = stuck[0]
+    return partial, workers[position]
 
 
 def _over_capacity(worker: _WorkerPool, options: Sequence[Spec], placed: Mapping[int, str]) -> ApiError:
