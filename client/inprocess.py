@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import requests
 import responses
+from flask import Flask
 
 from emulator.clock import ManualClock
 from emulator.http.app import make_app
@@ -32,6 +33,34 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class RefusedHost(requests.exceptions.ConnectionError):
     """A request to a host the in-process emulator does not serve; nothing left this process."""
+
+
+def intercept(app: Flask, passthrough: Iterable[str] = ()) -> responses.RequestsMock:
+    """Answer the Vertex AI requests ``requests`` makes with ``app``, without a socket; return the started mock.
+
+    Any WSGI app can stand behind the same routing, which is how the benchmark's do-nothing floor
+    pays exactly the cost this mode adds.
+    """
+    client = app.test_client()
+
+    def forward(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        if not VERTEX_HOSTS.match(str(request.url)):
+            raise RefusedHost(
+                f"vertex-emulator in-process mode refused a request to {request.url}: not a Vertex AI host"
+            )
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+        answer = client.open(str(request.url), method=str(request.method), headers=headers, data=body)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+        return answer.status_code, kept, answer.get_data()
+
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+    mock.start()
+    for prefix in passthrough:
+        mock.add_passthru(prefix)
+    for method in _METHODS:
+        mock.add_callback(method, _ANY, callback=forward)
+    return mock
 
 
 class mock_vertex:
@@ -56,25 +85,7 @@ class mock_vertex:
 
     def start(self) -> Service:
         self.service = self._given or Service(clock=ManualClock(), settings=self._settings)
-        client = make_app(self.service).test_client()
-
-        def forward(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-            if not VERTEX_HOSTS.match(str(request.url)):
-                raise RefusedHost(
-                    f"vertex-emulator in-process mode refused a request to {request.url}: not a Vertex AI host"
-                )
-            body = request.body.encode() if isinstance(request.body, str) else request.body
-            headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
-            answer = client.open(str(request.url), method=str(request.method), headers=headers, data=body)
-            kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
-            return answer.status_code, kept, answer.get_data()
-
-        self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-        self._mock.start()
-        for prefix in self._passthrough:
-            self._mock.add_passthru(prefix)
-        for method in _METHODS:
-            self._mock.add_callback(method, _ANY, callback=forward)
+        self._mock = intercept(make_app(self.service), self._passthrough)
         return self.service
 
     def stop(self) -> None:

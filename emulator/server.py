@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from emulator.http.app import make_app
 from emulator.service import Service
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 LOOPBACK = "127.0.0.1"
 
@@ -18,12 +22,15 @@ class ThreadedServer:
     """An emulator on a real socket, served by a background thread (moto's ``ThreadedMotoServer``).
 
     ``port=0`` picks a free port; ``url`` says which. Each request runs in its own thread, so
-    concurrent clients are served concurrently.
+    concurrent clients are served concurrently. ``app`` serves another WSGI app the same way (the
+    benchmark's do-nothing floor); by default it is the emulator's app around ``service``.
     """
 
-    def __init__(self, service: Service | None = None, host: str = LOOPBACK, port: int = 0) -> None:
+    def __init__(
+        self, service: Service | None = None, host: str = LOOPBACK, port: int = 0, app: WSGIApplication | None = None
+    ) -> None:
         self.service = service or Service()
-        self.app = make_app(self.service)
+        self.app = app or make_app(self.service)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
         self._server.daemon_threads = True

@@ -456,9 +456,11 @@ class Service:
         resource = self._find_resource(job.resource)
         if resource is None:
             return
-        if job.name in resource.queue:
+        queued = job.name in resource.queue
+        if queued:
             resource.queue.remove(job.name)
-        if resource.release(job.name):
+            job.waiting = False
+        if resource.release(job.name) or queued:
             self._start_waiting(resource, at)
 
     def get_job(self, name: str) -> CustomJob:

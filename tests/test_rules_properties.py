@@ -429,7 +429,18 @@ def queue_runs(draw: st.DrawFn) -> tuple[Dict, list[tuple[str, Any]]]:
     return resource, steps
 
 
+def _failed_while_queued() -> tuple[Dict, list[tuple[str, Any]]]:
+    """One pool of 2: a job of 1 runs, a job of 2 waits and a job of 1 waits behind it; then the
+    job of 2 is failed through the control API while it waits. The job of 1 now fits and heads
+    the queue."""
+    spec = s.Hardware({"machineType": "n1-standard-4"}, None)
+    resource = _resource_with(_fixed_pool(spec, 2))
+    steps: list[tuple[str, Any]] = [("submit", _single_worker_job(spec, replicas)) for replicas in (1, 2, 1)]
+    return resource, [*steps, ("JOB_STATE_FAILED", 1)]
+
+
 @given(queue_runs())
+@example(_failed_while_queued()).via("a job that ends while it waits must let the jobs behind it start")
 def test_queued_jobs_start_in_fifo_order_per_pool_as_soon_as_they_fit(
     run_case: tuple[Dict, list[tuple[str, Any]]],
 ) -> None:
