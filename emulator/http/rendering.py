@@ -29,6 +29,8 @@ SYSTEM_PARAMETERS = frozenset(
         "callback",
         "upload_protocol",
         "uploadType",
+        "oauth_token",
+        "trace",
     }
 )
 _HTTP_TO_CODE = {400: Code.INVALID_ARGUMENT, 404: Code.NOT_FOUND, 405: Code.UNIMPLEMENTED, 413: Code.INVALID_ARGUMENT}
