@@ -16,9 +16,12 @@ refused whole, with the field to blame, rather than break the emulator later.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import types
 from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from emulator import names
@@ -219,3 +222,29 @@ def _check_accounting(resource: PersistentResource, by_name: dict[str, Stored]) 
         job = by_name.get(job_name)
         if not isinstance(job, CustomJob) or not job.waiting or job.resource != resource.name:
             raise bad_field(f"{where}.queue", f"{job_name!r} is queued here but is not a job waiting on this resource.")
+
+
+class SnapshotError(Exception):
+    """A snapshot file that cannot be imported: names the file and the reason."""
+
+
+def read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A snapshot file's data, checked (``serve --import``)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SnapshotError(f"{path}: cannot be read: {error}") from None
+    try:
+        from_json(data)
+    except ApiError as error:
+        fields = ", ".join(violation.field for violation in error.violations)
+        raise SnapshotError(f"{path}: field {fields}: {error.message}") from None
+    return data
+
+
+def write_file(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    """Write a snapshot whole or not at all: a crash mid-write leaves the previous file (``--export-on-exit``)."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(partial, target)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response
 
+from emulator import snapshot
 from emulator.clock import parse_duration, rfc3339
 from emulator.errors import bad_field
 from emulator.http.api import service
@@ -66,6 +67,17 @@ def reset() -> Response:
         raise bad_field("project", "project must be a string.")
     service().reset(project)
     return reply({})
+
+
+def get_state() -> Response:
+    return reply(service().export_state())
+
+
+def put_state() -> Response:
+    """Replace the whole state by a snapshot; answers how many records of each collection it holds."""
+    body = json_body()
+    service().import_state(body)
+    return reply({collection: len(body.get(collection, [])) for collection in snapshot.COLLECTIONS})
 
 
 def seed() -> Response:

@@ -67,6 +67,8 @@ ROUTES: list[Route] = [
     Route("/emulator/v1/overview", ("GET",), control.overview, "Overview"),
     Route("/emulator/v1/reset", ("POST",), control.reset, "Reset"),
     Route("/emulator/v1/seed", ("POST",), control.seed, "Seed"),
+    Route("/emulator/v1/state", ("GET",), control.get_state, "ExportState"),
+    Route("/emulator/v1/state", ("PUT",), control.put_state, "ImportState"),
     Route(
         f"/emulator/v1/{_LOCATION}/customJobs/<id:job>:setOutcome",
         ("POST",),

@@ -1,0 +1,216 @@
+"""Persistence of a service in a data dir: SQLite (WAL), one transaction per change, before the answer.
+
+The store listens to the service (``service.listeners``). A listener runs under the service's lock
+after every call, before the HTTP view builds its response, so everything acknowledged has been
+committed: a restart, or a crash of the process (SIGKILL), loses nothing that was answered.
+A call reports the names of the records it reached (``Service.touched``); the store serialises
+just those and writes the ones that differ from what it last wrote, plus one row for the clock,
+the id source and the sequence. Reads therefore write nothing, and a write costs what it changed.
+
+Layout (``LAYOUT``): a table ``meta`` (``application``, ``layout``, ``globals`` as JSON) and a
+table ``objects`` (``name``, ``collection``, ``body`` as JSON), where bodies are the records of
+``emulator.snapshot``; loading goes through ``snapshot.from_json``, so a data dir is checked like
+an imported snapshot. A data dir of another layout, or one that is not a readable database of
+this application, is refused and left exactly as it was.
+
+Durability: WAL with ``synchronous=NORMAL``: a commit reaches the operating system before the
+answer is sent, which survives the death of the process; a power cut may lose the last commits.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from emulator import names, snapshot
+from emulator.errors import ApiError
+from emulator.service import Service
+
+APPLICATION = "vertex-emulator"
+LAYOUT = 1
+DATABASE = "state.sqlite3"
+LOCK = "lock"
+_HEADER = b"SQLite format 3\x00"
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE objects (name TEXT PRIMARY KEY, collection TEXT NOT NULL, body TEXT NOT NULL)",
+)
+
+
+class StoreError(Exception):
+    """A data dir that cannot be used; the message says which and why."""
+
+
+def _text(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def _steady(data: dict[str, Any]) -> str:
+    """The globals row as far as it matters: a real clock's instant alone is no reason to write."""
+    if data["clock"]["manual"]:
+        return _text(data)
+    return _text({**data, "clock": {"manual": False}})
+
+
+class Store:
+    """The data dir of one running service; ``attach`` makes one."""
+
+    def __init__(self, service: Service, directory: str | os.PathLike[str]) -> None:
+        """Open the data dir and restore its state into ``service``; nothing is written until ``listen``."""
+        self.service = service
+        self.directory = Path(directory)
+        self.path = self.directory / DATABASE
+        self.restored = False
+        self.commits = 0
+        """Transactions written since the store opened: a read-only call adds none."""
+        """True when the data dir already held a state, which the service now has."""
+        self._written: dict[str, str] = {}
+        self._steady = ""
+        self._lock = self._take_lock()
+        try:
+            existing = self.path.exists() and self.path.stat().st_size > 0
+            if existing:
+                self._check_header()
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            if existing:
+                self._load()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            if not existing:
+                self._create()
+        except BaseException:
+            self.close()
+            raise
+
+    def _take_lock(self) -> int:
+        """One emulator per data dir: a second one would overwrite the first one's writes."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StoreError(f"{self.directory}: cannot be used as a data dir: {error.strerror}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(handle)
+            raise StoreError(f"{self.directory}: another emulator is using this data dir") from None
+        return handle
+
+    def _refuse(self, reason: str) -> StoreError:
+        return StoreError(f"{self.path}: {reason}; refusing to start (the data dir is left untouched)")
+
+    def _check_header(self) -> None:
+        with self.path.open("rb") as handle:
+            if handle.read(len(_HEADER)) != _HEADER:
+                raise self._refuse("not a vertex-emulator data dir (the file is not an SQLite database)")
+
+    def _load(self) -> None:
+        try:
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("application") != APPLICATION:
+                raise self._refuse("not a vertex-emulator data dir")
+            if meta.get("layout") != str(LAYOUT):
+                raise self._refuse(
+                    f"the data dir has layout version {meta.get('layout')}, this emulator reads version {LAYOUT}"
+                )
+            data = json.loads(meta["globals"])
+            rows = self._db.execute("SELECT name, collection, body FROM objects").fetchall()
+            for name, collection, body in rows:
+                data.setdefault(collection, []).append(json.loads(body))
+                self._written[name] = body
+            state = snapshot.from_json(data)
+        except sqlite3.DatabaseError as error:
+            raise self._refuse(f"the database is corrupt ({error})") from None
+        except (KeyError, ValueError) as error:
+            raise self._refuse(f"the data dir is corrupt ({error!r})") from None
+        except ApiError as error:
+            raise self._refuse(f"the data dir is inconsistent ({error.message})") from None
+        with self.service.lock:
+            self.service.install(state)
+            self.service.touched.clear()
+        self._steady = _steady(json.loads(meta["globals"]))
+        self.restored = True
+
+    def _create(self) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+            self._db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("application", APPLICATION),
+                    ("layout", str(LAYOUT)),
+                    ("globals", _text(snapshot.globals_json(self.service.state(with_records=False)))),
+                ],
+            )
+
+    def listen(self) -> Store:
+        """Write the service's state as it is now, then every change after each call."""
+        with self.service.lock:
+            self.flush(everything=True)
+            self.service.listeners.append(self.flush)
+        return self
+
+    def flush(self, everything: bool = False) -> None:
+        """Write what the last call changed (the service's lock is held: a listener runs under it)."""
+        service = self.service
+        reached = set(self._written).union(r.name for r in service.records()) if everything else service.touched
+        found = {record.name: record for record in map(self._record, reached) if record is not None}
+        upserts = []
+        for name, record in found.items():
+            body = _text(snapshot.dump(record))
+            if self._written.get(name) != body:
+                upserts.append((name, snapshot.collection_of(record), body))
+        deletes = [(name,) for name in reached if name not in found and name in self._written]
+        data = snapshot.globals_json(service.state(with_records=False))
+        steady = _steady(data)
+        if not upserts and not deletes and steady == self._steady:
+            return
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO objects (name, collection, body) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET collection = excluded.collection, body = excluded.body",
+                upserts,
+            )
+            self._db.executemany("DELETE FROM objects WHERE name = ?", deletes)
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('globals', ?)", (_text(data),))
+        self.commits += 1
+        for name, _, body in upserts:
+            self._written[name] = body
+        for (name,) in deletes:
+            del self._written[name]
+        self._steady = steady
+
+    def _record(self, name: str) -> snapshot.Stored | None:
+        """The record of that name now, read without noting it as touched."""
+        try:
+            scope = self.service.scopes.get(names.scope_of(name))
+        except ApiError:
+            return None
+        if scope is None:
+            return None
+        for records in (scope.resources, scope.jobs, scope.operations):
+            record = dict.get(records, name)
+            if record is not None:
+                return record
+        return None
+
+    def close(self) -> None:
+        """Stop writing and let another emulator use the data dir; everything is already committed."""
+        if self.flush in self.service.listeners:
+            self.service.listeners.remove(self.flush)
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+        os.close(self._lock)
+
+
+def attach(service: Service, directory: str | os.PathLike[str]) -> Store:
+    """Keep ``service`` in ``directory``: restore what is there (or start it), then write every change."""
+    return Store(service, directory).listen()
