@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import Any
 
-from emulator import fixtures
+from emulator import fixtures, snapshot, store
 from emulator.clock import Clock, ManualClock, RealClock, parse_duration
 from emulator.server import LOOPBACK, ThreadedServer
 from emulator.service import Service
@@ -59,6 +59,19 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=None, help="seed of generated job and operation ids, for reproducible runs"
     )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="keep the whole state in DIR (SQLite) across restarts and crashes; without it the state is in memory",
+    )
+    parser.add_argument(
+        "--import",
+        dest="import_file",
+        default=None,
+        metavar="FILE",
+        help="start from a state snapshot (what GET /emulator/v1/state or --export-on-exit wrote)",
+    )
     for flag, meaning in DELAYS:
         kind = _job_duration if flag == "job-duration" else _duration
         parser.add_argument(f"--{flag}", type=kind, default=argparse.SUPPRESS, metavar="SECONDS", help=meaning)
@@ -73,8 +86,26 @@ def build_service(args: argparse.Namespace) -> Service:
     settings = Settings.interactive(admission=args.admission, **overrides)
     clock: Clock = ManualClock() if args.clock == "manual" else RealClock()
     service = Service(clock=clock, settings=settings, seed=args.seed)
-    fixtures.load(service, args.fixtures, args.project, args.location)
+    kept = store.Store(service, args.data_dir) if args.data_dir else None
+    try:
+        _seed(service, args, restored=kept is not None and kept.restored)
+    except BaseException:
+        if kept is not None:
+            kept.close()
+        raise
+    if kept is not None:
+        kept.listen()
     return service
+
+
+def _seed(service: Service, args: argparse.Namespace, restored: bool) -> None:
+    """``--import``, then ``--fixtures``; a data dir that already held a state is not seeded again."""
+    if args.import_file:
+        service.import_state(snapshot.read_file(args.import_file))
+    if restored and args.fixtures:
+        print(f"vertex-emulator: {args.data_dir} already holds a state; --fixtures not loaded again", file=sys.stderr)
+        return
+    fixtures.load(service, args.fixtures, args.project, args.location)
 
 
 def add_parser(sub: Any) -> None:
@@ -84,6 +115,12 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1, loopback only)")
     parser.add_argument("--port", type=int, default=8080, help="port to bind; 0 picks a free one (default 8080)")
     add_emulator_options(parser)
+    parser.add_argument(
+        "--export-on-exit",
+        default=None,
+        metavar="FILE",
+        help="on SIGINT/SIGTERM, write the state snapshot to FILE (for --import)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -92,6 +129,12 @@ def run(args: argparse.Namespace) -> int:
         service = build_service(args)
     except fixtures.FixtureError as error:
         print(f"vertex-emulator: bad fixture: {error}", file=sys.stderr)
+        return 2
+    except store.StoreError as error:
+        print(f"vertex-emulator: bad data dir: {error}", file=sys.stderr)
+        return 2
+    except snapshot.SnapshotError as error:
+        print(f"vertex-emulator: bad snapshot: {error}", file=sys.stderr)
         return 2
     if args.host not in (LOOPBACK, "localhost", "::1"):
         print(f"vertex-emulator: warning: serving on {args.host}, reachable beyond this machine", file=sys.stderr)
@@ -107,4 +150,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"vertex-emulator listening on {server.url}", flush=True)
     stop.wait()
     server.stop()
+    return _export(service, args.export_on_exit) if args.export_on_exit else 0
+
+
+def _export(service: Service, path: str) -> int:
+    try:
+        snapshot.write_file(path, service.export_state())
+    except OSError as error:
+        print(f"vertex-emulator: cannot export the state to {path}: {error}", file=sys.stderr)
+        return 1
+    print(f"vertex-emulator: state exported to {path}", file=sys.stderr)
     return 0
