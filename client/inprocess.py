@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -23,8 +23,8 @@ from emulator.http.app import make_app
 from emulator.service import Service
 from emulator.settings import Settings
 
-VERTEX_HOSTS = re.compile(r"^https://(?:[a-z0-9-]+-)?aiplatform\.googleapis\.com(?::443)?/")
-_ANY = re.compile(r".*")
+_VERTEX_HOST = r"https://(?:[a-z0-9-]+-)?aiplatform\.googleapis\.com(?::443)?/"
+VERTEX_HOSTS = re.compile(f"^{_VERTEX_HOST}")
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 _METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS")
 
@@ -35,32 +35,37 @@ class RefusedHost(requests.exceptions.ConnectionError):
     """A request to a host the in-process emulator does not serve; nothing left this process."""
 
 
-def intercept(app: Flask, passthrough: Iterable[str] = ()) -> responses.RequestsMock:
+def intercept(app: Flask, passthrough: Sequence[str] = ()) -> responses.RequestsMock:
     """Answer the Vertex AI requests ``requests`` makes with ``app``, without a socket; return the started mock.
 
     Any WSGI app can stand behind the same routing, which is how the benchmark's do-nothing floor
-    pays exactly the cost this mode adds.
+    pays exactly the cost this mode adds. Other hosts are refused with :class:`RefusedHost`, except
+    the ``passthrough`` prefixes, which match no callback and so go out for real.
     """
     client = app.test_client()
 
     def forward(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        if not VERTEX_HOSTS.match(str(request.url)):
-            raise RefusedHost(
-                f"vertex-emulator in-process mode refused a request to {request.url}: not a Vertex AI host"
-            )
         body = request.body.encode() if isinstance(request.body, str) else request.body
         headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
         answer = client.open(str(request.url), method=str(request.method), headers=headers, data=body)
         kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
         return answer.status_code, kept, answer.get_data()
 
+    # responses hands a request matched by two patterns to the first and then unregisters it,
+    # so the refusing pattern must exclude the Vertex hosts as well as the pass-through prefixes.
+    refused = re.compile("^(?!" + "|".join([_VERTEX_HOST, *map(re.escape, passthrough)]) + ")")
     mock = responses.RequestsMock(assert_all_requests_are_fired=False)
     mock.start()
     for prefix in passthrough:
         mock.add_passthru(prefix)
     for method in _METHODS:
-        mock.add_callback(method, _ANY, callback=forward)
+        mock.add_callback(method, VERTEX_HOSTS, callback=forward)
+        mock.add_callback(method, refused, callback=_refuse)
     return mock
+
+
+def _refuse(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+    raise RefusedHost(f"vertex-emulator in-process mode refused a request to {request.url}: not a Vertex AI host")
 
 
 class mock_vertex:
@@ -87,6 +92,11 @@ class mock_vertex:
         self.service = self._given or Service(clock=ManualClock(), settings=self._settings)
         self._mock = intercept(make_app(self.service), self._passthrough)
         return self.service
+
+    @property
+    def calls(self) -> list[requests.PreparedRequest]:
+        """The requests answered or refused so far, in order (``responses`` does not record pass-throughs)."""
+        return [call.request for call in self._mock.calls] if self._mock is not None else []
 
     def stop(self) -> None:
         if self._mock is not None:
