@@ -48,7 +48,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -384,13 +384,11 @@ def _check_worker_pools(pools: Sequence[dict[str, Any]], version: str, cwd: Path
         if not spec:
             continue
         if local:
-            extra = sorted(_SOFTWARE & spec.keys())
-            if extra:
-                raise invalid(
-                    "--worker-pool-spec",
-                    f"Keys [{', '.join(extra)}] are not allowed: A local package has been specified in the first "
-                    "`--worker-pool-spec` flag and to be used for all workers, do not specify these keys elsewhere.",
-                )
+            _refuse_keys(
+                _SOFTWARE & spec.keys(),
+                "A local package has been specified in the first `--worker-pool-spec` flag and to be used for all "
+                "workers, do not specify these keys elsewhere.",
+            )
         elif "local-package-path" in spec:
             raise invalid(
                 "--worker-pool-spec",
@@ -414,13 +412,15 @@ def _check_software(spec: Mapping[str, Any]) -> None:
         )
     if executor and not module:
         raise invalid("--worker-pool-spec", "Key [python-module] is required.")
-    extra = sorted(_LOCAL_PACKAGE_ONLY & spec.keys())
-    if extra:
-        raise invalid(
-            "--worker-pool-spec",
-            f"Keys [{', '.join(extra)}] are not allowed: Only allow to specify together with `local-package-path` "
-            "in the first `--worker-pool-spec` flag.",
-        )
+    _refuse_keys(
+        _LOCAL_PACKAGE_ONLY & spec.keys(),
+        "Only allow to specify together with `local-package-path` in the first `--worker-pool-spec` flag.",
+    )
+
+
+def _refuse_keys(keys: Collection[str], reason: str) -> None:
+    if keys:
+        raise invalid("--worker-pool-spec", f"Keys [{', '.join(sorted(keys))}] are not allowed: {reason}")
 
 
 def _check_local_package(spec: Mapping[str, Any], cwd: Path) -> None:
