@@ -1,13 +1,19 @@
 """Seeding an emulator from files in the real API's JSON/YAML shape.
 
 A fixture file holds persistent resources and custom jobs as the REST API and
-``gcloud ai ... describe --format=json|yaml`` print them: one object, a list, or a list response
-(``{"persistentResources": [...], "customJobs": [...]}``). Output-only fields are ignored.
-Everything is checked before anything is loaded, so a bad file leaves no half-seeded state.
+``gcloud ai ... describe --format=json|yaml`` print them: one object, a list, a list response
+(``{"persistentResources": [...], "customJobs": [...]}``) or several YAML documents. Output-only
+fields are ignored, so the description of a real resource loads as that resource. Resources load
+before jobs, whatever the order of the files, since a job names its resource.
+
+Loading is all or nothing: every object is applied to a copy of the service's state first, and the
+copy replaces the state only when all of them loaded. A bad file stops with the file, the object,
+the field and the reason.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,14 +23,18 @@ from typing import Any
 import yaml
 
 from emulator import wire
+from emulator.clock import rfc3339
+from emulator.domain import jobs, resources
 from emulator.errors import ApiError
 from emulator.service import Service
 
 SUFFIXES = (".json", ".yaml", ".yml")
+KINDS = ("PersistentResource", "CustomJob")
+_OUTPUT_ONLY = {"PersistentResource": resources.OUTPUT_ONLY, "CustomJob": jobs.OUTPUT_ONLY}
 
 
 class FixtureError(Exception):
-    """A fixture that cannot be loaded: names the file, the object and the reason."""
+    """A fixture that cannot be loaded: names the file, the object, the field and the reason."""
 
 
 @dataclass(frozen=True)
@@ -36,14 +46,15 @@ class Document:
 
     @property
     def where(self) -> str:
-        return f"{self.path} (object {self.index})"
+        name = self.body.get("name")
+        return f"{self.path} (object {self.index}{f', {name}' if name else ''})"
 
 
 def read_documents(path: Path) -> Iterator[Document]:
     """Every resource and job of one file, in order."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else list(yaml.safe_load_all(text))
+        data = json.loads(text) if path.suffix == ".json" else _plain(list(yaml.safe_load_all(text)))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as error:
         raise FixtureError(f"{path}: cannot be read: {error}") from None
     if path.suffix != ".json" and len(data) == 1:
@@ -59,6 +70,20 @@ def read_documents(path: Path) -> Iterator[Document]:
             raise FixtureError(
                 f"{path} (object {index}): neither a PersistentResource (resourcePools) nor a CustomJob (jobSpec)"
             )
+
+
+def _plain(data: Any) -> Any:
+    """YAML as JSON would carry it: an unquoted timestamp is the RFC 3339 string it was written as."""
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_plain(item) for item in data]
+    if isinstance(data, datetime.datetime):
+        moment = data if data.tzinfo else data.replace(tzinfo=datetime.UTC)
+        return rfc3339(moment.timestamp())
+    if isinstance(data, datetime.date):
+        return data.isoformat()
+    return data
 
 
 def _objects(data: Any) -> Iterable[Any]:
@@ -86,7 +111,7 @@ def files_of(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def split_name(name: str, collection: str, project: str, location: str) -> tuple[str, str]:
-    """(parent, id) of a fixture object's name, a full name or a bare id."""
+    """(parent, id) of a fixture object's name, a full name or a bare id (a job's id is not kept)."""
     parts = name.split("/")
     if len(parts) == 6 and parts[0] == "projects" and parts[2] == "locations" and parts[4] == collection:
         return "/".join(parts[:4]), parts[5]
@@ -98,24 +123,30 @@ def split_name(name: str, collection: str, project: str, location: str) -> tuple
 def load(service: Service, paths: Iterable[str | Path], project: str, location: str) -> int:
     """Seed ``service`` from fixture files; all or nothing. Returns the number of objects loaded."""
     documents = [doc for path in files_of(paths) for doc in read_documents(path)]
+    if not documents:
+        return 0
+    documents.sort(key=lambda doc: KINDS.index(doc.kind))
     staged = Service(settings=service.settings)
+    staged.import_state(service.export_state())
     for doc in documents:
         _apply(staged, doc, project, location)
-    for doc in documents:
-        _apply(service, doc, project, location)
+    service.import_state(staged.export_state())
     return len(documents)
 
 
 def _apply(service: Service, doc: Document, project: str, location: str) -> None:
     try:
-        body = wire.parse("v1", doc.kind, doc.body)
+        given = {key: value for key, value in doc.body.items() if key not in _OUTPUT_ONLY[doc.kind]}
+        body = wire.parse("v1", doc.kind, given)
+        collection = "persistentResources" if doc.kind == "PersistentResource" else "customJobs"
+        parent, object_id = split_name(str(doc.body.get("name", "")), collection, project, location)
         if doc.kind == "PersistentResource":
-            parent, resource_id = split_name(body.pop("name", ""), "persistentResources", project, location)
-            service.seed_resource(parent, resource_id, body)
+            service.seed_resource(parent, object_id, body)
         else:
-            parent, _ = split_name(body.pop("name", ""), "customJobs", project, location)
             service.create_job(parent, body, "v1")
+    except FixtureError as error:
+        raise FixtureError(f"{doc.where}: {error}") from None
     except ApiError as error:
         fields = ", ".join(v.field for v in error.violations)
-        where = f" (field {fields})" if fields else ""
-        raise FixtureError(f"{doc.where}{where}: {error.message}") from None
+        where = f": field {fields}" if fields else ""
+        raise FixtureError(f"{doc.where}{where}: {error.code.name}: {error.message}") from None
