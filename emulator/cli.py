@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("serve",)
+COMMANDS = ("serve", "submit")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import shlex
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from client import gcloud
 from client.gcloud import GcloudError
+from emulator import cli
+from emulator.server import ThreadedServer
+from emulator.service import Service
+from tests.conftest import PARENT, PROJECT, demo_pool, job_body, new_service
 
 BASE = "gcloud ai custom-jobs create --region=us-central1 --display-name=train"
 IMAGE = "container-image-uri=gcr.io/p/trainer:1"
@@ -316,3 +325,210 @@ def test_submitted_message_and_formats() -> None:
     assert '"name": ' in str(gcloud.formatted(job, "json"))
     with pytest.raises(GcloudError, match=r"Format \[table\(name\)\] is not supported"):
         gcloud.check_format("table(name)")
+
+
+# ------------------------------------------------------------------ the documentation's rules
+
+RESOURCE_ID = "demo"
+CPU = "machine-type=n1-standard-8,disk-type=pd-standard,disk-size=200"
+RESOURCE = {
+    "displayName": "gcloud rules",
+    "resourcePools": [
+        demo_pool(),
+        {
+            "id": "cpu-pool",
+            "machineSpec": {"machineType": "n1-standard-8"},
+            "replicaCount": "3",
+            "diskSpec": {"bootDiskType": "pd-standard", "bootDiskSizeGb": 200},
+        },
+    ],
+}
+ON_RESOURCE = f"{BASE} --project={PROJECT} --persistent-resource-id={RESOURCE_ID}"
+SINGLE_NODE = f"{ON_RESOURCE} --worker-pool-spec={K80},replica-count=1,{IMAGE}"
+DISTRIBUTED = f"{SINGLE_NODE} --worker-pool-spec={CPU},replica-count=3,{IMAGE}"
+
+
+def holding(service: Service, replicas: int) -> None:
+    """Another job runs on the K80 pool and holds ``replicas`` of its 2 replicas."""
+    service.create_job(PARENT, job_body(RESOURCE_ID, replicas=replicas), "v1")
+
+
+def k80(replicas: int, **keys: str) -> str:
+    extra = "".join(f",{key.replace('_', '-')}={value}" for key, value in keys.items())
+    return f"{ON_RESOURCE} --worker-pool-spec={K80},replica-count={replicas}{extra},{IMAGE}"
+
+
+# (command, replicas already held by another job, exit code, status, words of the message)
+RULES = [
+    pytest.param(SINGLE_NODE, 0, 0, None, [], id="single-node"),
+    pytest.param(DISTRIBUTED, 0, 0, None, [], id="distributed"),
+    pytest.param(k80(1), 1, 0, None, [], id="replica-count-at-free"),
+    pytest.param(k80(2), 1, 1, "FAILED_PRECONDITION", ["needs 2 replicas", "1 of its 2 are free"], id="above-free"),
+    pytest.param(k80(3), 0, 1, "INVALID_ARGUMENT", ["asks for 3 replicas", "at most 2"], id="above-pool-maximum"),
+    pytest.param(
+        k80(1, disk_type="pd-standard"),
+        0,
+        1,
+        "INVALID_ARGUMENT",
+        ["disk_spec.boot_disk_type is 'pd-standard' in the job but 'pd-ssd'", '"k80-pool"'],
+        id="disk-type-differs",
+    ),
+    pytest.param(
+        f"{ON_RESOURCE} --worker-pool-spec={CPU},replica-count=1,{IMAGE} "
+        f"--worker-pool-spec=machine-type=n1-standard-8,disk-type=pd-ssd,disk-size=200,{IMAGE}",
+        0,
+        1,
+        "INVALID_ARGUMENT",
+        ["Worker pool 1", "boot_disk_type is 'pd-ssd' in the job but 'pd-standard'"],
+        id="distributed-second-pool-disk-differs",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ThreadedServer]:
+    """One served emulator for the module (a server takes half a second to stop); jobs run until told."""
+    with ThreadedServer(new_service(job_duration=None)) as running:
+        yield running
+
+
+@pytest.fixture
+def served(server: ThreadedServer) -> ThreadedServer:
+    """The served emulator, emptied and seeded with the resource of the rules."""
+    server.service.reset()
+    server.service.seed_resource(PARENT, RESOURCE_ID, copy.deepcopy(RESOURCE))
+    return server
+
+
+def job_names(service: Service) -> list[str]:
+    return [job.name for job in service.list_jobs(PARENT, None, None, None)[0]]
+
+
+def submit(*words: str) -> int:
+    return cli.main(["submit", *words])
+
+
+@pytest.mark.parametrize(("command", "held", "code", "status", "words"), RULES)
+def test_submit_follows_the_documented_rules(
+    served: ThreadedServer,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    held: int,
+    code: int,
+    status: str | None,
+    words: list[str],
+) -> None:
+    if held:
+        holding(served.service, held)
+    before = job_names(served.service)
+    assert submit("--emulator", served.address, "--", *shlex.split(command)) == code
+    out, err = capsys.readouterr()
+    assert err.startswith(f"Using endpoint [{served.url}/]\n")
+    after = job_names(served.service)
+    if code == 0:
+        (name,) = set(after) - set(before)
+        assert f"CustomJob [{name}] is submitted successfully." in err
+        assert f"  $ gcloud ai custom-jobs describe {name}\n" in err
+        assert err.rstrip().endswith(f"  $ gcloud ai custom-jobs stream-logs {name}")
+        assert out == ""
+    else:
+        assert after == before, "a refused job is not created"
+        first = err.splitlines()[1]
+        assert first.startswith(f"ERROR: (gcloud.ai.custom-jobs.create) {status}: ")
+        for word in words:
+            assert word in err
+        assert "fieldViolations:" in err
+
+
+def test_submit_prints_the_job_with_format_and_uses_the_tracks_api_version(
+    served: ThreadedServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VERTEX_AI_EMULATOR_HOST", served.address)
+    beta = SINGLE_NODE.replace("gcloud ai", "gcloud beta ai") + " --format=value(name,jobSpec.persistentResourceId)"
+    assert submit("--", *shlex.split(beta)) == 0
+    out, err = capsys.readouterr()
+    name, resource_id = out.rstrip("\n").split("\t")
+    assert resource_id == RESOURCE_ID
+    assert f"  $ gcloud beta ai custom-jobs describe {name}" in err
+    assert served.service.get_job(name).version == "v1beta1"
+    assert submit("--", *shlex.split(f"{k80(1)} --format=json")) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["jobSpec"]["workerPoolSpecs"][0]["diskSpec"] == {"bootDiskType": "pd-ssd", "bootDiskSizeGb": 100}
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (
+            ["--", *shlex.split(f"{ON_RESOURCE} --worker-pool-spec=machine-type=n1-standard-4")],
+            "ERROR: (gcloud.ai.custom-jobs.create) Invalid value for [--worker-pool-spec]: Exactly one of keys",
+        ),
+        (["--", *shlex.split(SINGLE_NODE.replace(f" --project={PROJECT}", ""))], "The required property [project]"),
+        (["--", *shlex.split(f"{SINGLE_NODE} --format=table(name)")], "Format [table(name)] is not supported"),
+    ],
+)
+def test_submit_refuses_what_gcloud_refuses_and_creates_nothing(
+    served: ThreadedServer, capsys: pytest.CaptureFixture[str], words: list[str], expected: str
+) -> None:
+    assert submit("--emulator", served.address, *words) == 2
+    assert expected in capsys.readouterr().err
+    assert job_names(served.service) == []
+
+
+def test_submit_needs_an_emulator(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VERTEX_AI_EMULATOR_HOST", raising=False)
+    assert submit("--", *shlex.split(SINGLE_NODE)) == 2
+    assert "VERTEX_AI_EMULATOR_HOST" in capsys.readouterr().err
+
+
+def test_submit_to_an_emulator_that_is_not_there(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    assert submit("--emulator", address, "--", *shlex.split(SINGLE_NODE)) == 1
+    assert "ERROR: (gcloud.ai.custom-jobs.create) Cannot reach the emulator at" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------- the real gcloud against the emulator
+
+GCLOUD_HEADERS = {"content-type": "application/json", "accept": "application/json", "user-agent": "google-cloud-sdk"}
+
+
+def test_requests_as_gclouds_apitools_client_sends_them(served: ThreadedServer) -> None:
+    """gcloud's apitools client adds ``alt=json`` (and ``trace=`` with ``--trace-token``) to every call,
+    sends int64 as strings and enums by name, and reads plain JSON back: replayed here, as gcloud is not
+    installable on this machine."""
+    base = f"{served.url}/v1/{PARENT}"
+    body = {
+        "displayName": "train",
+        "jobSpec": {
+            "persistentResourceId": RESOURCE_ID,
+            "workerPoolSpecs": [
+                {
+                    "containerSpec": {"imageUri": "gcr.io/p/trainer:1"},
+                    "machineSpec": {
+                        "acceleratorCount": 1,
+                        "acceleratorType": "NVIDIA_TESLA_K80",
+                        "machineType": "n1-standard-4",
+                    },
+                    "replicaCount": "1",
+                }
+            ],
+        },
+    }
+    created = requests.post(f"{base}/customJobs?alt=json", json=body, headers=GCLOUD_HEADERS, timeout=10)
+    assert created.status_code == 200, created.text
+    name = created.json()["name"]
+    assert name.startswith(f"{PARENT}/customJobs/")
+    described = requests.get(f"{served.url}/v1/{name}?alt=json&trace=token:abc", headers=GCLOUD_HEADERS, timeout=10)
+    assert described.json()["jobSpec"]["persistentResourceId"] == RESOURCE_ID
+    listed = requests.get(f"{base}/customJobs?alt=json&pageSize=100", headers=GCLOUD_HEADERS, timeout=10)
+    assert [job["name"] for job in listed.json()["customJobs"]] == [name]
+    resource = requests.get(f"{base}/persistentResources/{RESOURCE_ID}?alt=json", headers=GCLOUD_HEADERS, timeout=10)
+    assert resource.json()["resourcePools"][0]["usedReplicaCount"] == "1"
+    cancelled = requests.post(f"{served.url}/v1/{name}:cancel?alt=json", json={}, headers=GCLOUD_HEADERS, timeout=10)
+    assert (cancelled.status_code, cancelled.json()) == (200, {})
+    refused = requests.post(
+        f"{base}/customJobs?alt=json", json={**body, "displayName": ""}, headers=GCLOUD_HEADERS, timeout=10
+    )
+    assert (refused.status_code, refused.json()["error"]["status"]) == (400, "INVALID_ARGUMENT")
