@@ -10,6 +10,9 @@ from typing import Any
 
 from emulator import fixtures, snapshot, store
 from emulator.clock import Clock, ManualClock, RealClock, parse_duration
+from emulator.http.app import make_app
+from emulator.http.options import HttpOptions
+from emulator.iam import Policy, PolicyError
 from emulator.server import LOOPBACK, ThreadedServer
 from emulator.service import Service
 from emulator.settings import POLICIES, Settings
@@ -108,12 +111,41 @@ def _seed(service: Service, args: argparse.Namespace, restored: bool) -> None:
     fixtures.load(service, args.fixtures, args.project, args.location)
 
 
+def add_http_options(parser: argparse.ArgumentParser) -> None:
+    """How the served API is exposed: control API, its token, IAM policy."""
+    parser.add_argument(
+        "--control",
+        choices=("on", "off"),
+        default="on",
+        help="off: serve no /emulator/v1 method but the health check (default on)",
+    )
+    parser.add_argument(
+        "--control-token",
+        default=None,
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' or 'X-Emulator-Token: TOKEN' on the control API",
+    )
+    parser.add_argument(
+        "--iam-policy",
+        default=None,
+        metavar="FILE",
+        help="YAML/JSON policy binding principals (from bearer tokens) to roles; without it everything is allowed",
+    )
+
+
+def build_http_options(args: argparse.Namespace) -> HttpOptions:
+    """Raises ``iam.PolicyError`` for a policy file that cannot be used."""
+    policy = Policy.load(args.iam_policy) if args.iam_policy else None
+    return HttpOptions(control=args.control == "on", control_token=args.control_token, policy=policy)
+
+
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "serve", help="serve the emulator over HTTP", description="Serve the emulated Vertex AI API."
     )
     parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1, loopback only)")
     parser.add_argument("--port", type=int, default=8080, help="port to bind; 0 picks a free one (default 8080)")
+    add_http_options(parser)
     add_emulator_options(parser)
     parser.add_argument(
         "--export-on-exit",
@@ -136,10 +168,21 @@ def run(args: argparse.Namespace) -> int:
     except snapshot.SnapshotError as error:
         print(f"vertex-emulator: bad snapshot: {error}", file=sys.stderr)
         return 2
+    try:
+        options = build_http_options(args)
+    except PolicyError as error:
+        print(f"vertex-emulator: bad IAM policy: {error}", file=sys.stderr)
+        return 2
     if args.host not in (LOOPBACK, "localhost", "::1"):
         print(f"vertex-emulator: warning: serving on {args.host}, reachable beyond this machine", file=sys.stderr)
+        if options.control and not options.control_token:
+            print(
+                "vertex-emulator: warning: anyone who reaches it can reset it or move its clock; "
+                "use --control off or --control-token TOKEN",
+                file=sys.stderr,
+            )
     try:
-        server = ThreadedServer(service, host=args.host, port=args.port)
+        server = ThreadedServer(service, host=args.host, port=args.port, app=make_app(service, options))
     except OSError as error:
         print(f"vertex-emulator: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1

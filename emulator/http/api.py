@@ -11,7 +11,8 @@ from emulator.clock import parse_duration
 from emulator.domain.jobs import CustomJob
 from emulator.domain.resources import PersistentResource
 from emulator.errors import ApiError, Code
-from emulator.http.rendering import check_query, json_body, reply
+from emulator.http.authz import authorize_act_as
+from emulator.http.rendering import json_body, reply
 from emulator.service import Service, convert_for
 
 
@@ -24,11 +25,11 @@ def _parent(project: str, location: str) -> str:
 
 
 def _resource_json(resource: PersistentResource, version: str) -> dict[str, Any]:
-    return convert_for(version, "PersistentResource", resource.render(), resource.version)
+    return convert_for(version, "PersistentResource", service().rendered(resource), resource.version)
 
 
 def _job_json(job: CustomJob, version: str) -> dict[str, Any]:
-    return convert_for(version, "CustomJob", job.render(), job.version)
+    return convert_for(version, "CustomJob", service().rendered(job), job.version)
 
 
 def _operation(operation: Any) -> Response:
@@ -39,14 +40,12 @@ def _operation(operation: Any) -> Response:
 
 
 def create_resource(version: str, project: str, location: str) -> Response:
-    check_query("persistentResourceId")
     body = wire.parse(version, "PersistentResource", json_body())
     resource_id = request.args.get("persistentResourceId", "")
     return _operation(service().create_resource(_parent(project, location), resource_id, body, version))
 
 
 def list_resources(version: str, project: str, location: str) -> Response:
-    check_query("pageSize", "pageToken")
     found, token = service().list_resources(
         _parent(project, location), request.args.get("pageSize"), request.args.get("pageToken")
     )
@@ -57,26 +56,22 @@ def list_resources(version: str, project: str, location: str) -> Response:
 
 
 def get_resource(version: str, project: str, location: str, resource: str) -> Response:
-    check_query()
     name = f"{_parent(project, location)}/persistentResources/{resource}"
     return reply(_resource_json(service().get_resource(name), version))
 
 
 def update_resource(version: str, project: str, location: str, resource: str) -> Response:
-    check_query("updateMask")
     name = f"{_parent(project, location)}/persistentResources/{resource}"
     body = wire.parse(version, "PersistentResource", json_body())
     return _operation(service().update_resource(name, body, request.args.get("updateMask", ""), version))
 
 
 def delete_resource(version: str, project: str, location: str, resource: str) -> Response:
-    check_query()
     name = f"{_parent(project, location)}/persistentResources/{resource}"
     return _operation(service().delete_resource(name, version))
 
 
 def reboot_resource(version: str, project: str, location: str, resource: str) -> Response:
-    check_query()
     if json_body():
         raise ApiError(Code.INVALID_ARGUMENT, "The request body must be empty.")
     name = f"{_parent(project, location)}/persistentResources/{resource}"
@@ -87,13 +82,12 @@ def reboot_resource(version: str, project: str, location: str, resource: str) ->
 
 
 def create_job(version: str, project: str, location: str) -> Response:
-    check_query()
     body = wire.parse(version, "CustomJob", json_body())
+    authorize_act_as(body.get("jobSpec", {}).get("serviceAccount"))
     return reply(_job_json(service().create_job(_parent(project, location), body, version), version))
 
 
 def list_jobs(version: str, project: str, location: str) -> Response:
-    check_query("filter", "pageSize", "pageToken", "readMask")
     found, token = service().list_jobs(
         _parent(project, location),
         request.args.get("filter"),
@@ -109,19 +103,16 @@ def list_jobs(version: str, project: str, location: str) -> Response:
 
 
 def get_job(version: str, project: str, location: str, job: str) -> Response:
-    check_query()
     return reply(_job_json(service().get_job(f"{_parent(project, location)}/customJobs/{job}"), version))
 
 
 def cancel_job(version: str, project: str, location: str, job: str) -> Response:
-    check_query()
     json_body()
     service().cancel_job(f"{_parent(project, location)}/customJobs/{job}")
     return reply({})
 
 
 def delete_job(version: str, project: str, location: str, job: str) -> Response:
-    check_query()
     return _operation(service().delete_job(f"{_parent(project, location)}/customJobs/{job}", version))
 
 
@@ -160,14 +151,12 @@ def _operation_name(project: str, location: str, collection: str | None, owner: 
 def get_operation(
     prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
 ) -> Response:
-    check_query()
     return _operation(service().get_operation(_operation_name(project, location, collection, owner, operation)))
 
 
 def wait_operation(
     prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
 ) -> Response:
-    check_query("timeout")
     raw = request.args.get("timeout") or json_body().get("timeout")
     timeout = None
     if raw is not None:
@@ -182,7 +171,6 @@ def wait_operation(
 def cancel_operation(
     prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
 ) -> Response:
-    check_query()
     service().cancel_operation(_operation_name(project, location, collection, owner, operation))
     return reply({})
 
@@ -190,7 +178,6 @@ def cancel_operation(
 def delete_operation(
     prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
 ) -> Response:
-    check_query()
     service().delete_operation(_operation_name(project, location, collection, owner, operation))
     return reply({})
 
@@ -198,7 +185,6 @@ def delete_operation(
 def list_operations(
     prefix: str, project: str, location: str, collection: str | None = None, owner: str | None = None
 ) -> Response:
-    check_query("filter", "pageSize", "pageToken", "returnPartialSuccess")
     parent = _parent(project, location)
     if collection:
         parent = f"{parent}/{collection}/{owner}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import BaseConverter
 
-from emulator.http.rendering import MAX_BODY_BYTES, install_error_handlers
+from emulator.http import authz, faults, guard
+from emulator.http.options import HttpOptions
+from emulator.http.rendering import MAX_BODY_BYTES, check_query, current_route, install_error_handlers
 from emulator.http.urls import ROUTES
 from emulator.service import Service
 
@@ -16,15 +18,25 @@ class IdConverter(BaseConverter):
     regex = r"[^/:]+"
 
 
-def make_app(service: Service | None = None) -> Flask:
+def _check_query() -> None:
+    route = current_route()
+    if route is not None:
+        check_query(*route.query)
+
+
+def make_app(service: Service | None = None, options: HttpOptions | None = None) -> Flask:
+    """The app around ``service``; its request hooks run in order, cheapest and most general first."""
     app = Flask("vertex_emulator")
     app.url_map.converters["id"] = IdConverter
     app.url_map.strict_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["vertex_emulator"] = service or Service()
+    app.extensions["vertex_emulator_options"] = options or HttpOptions()
+    app.extensions["vertex_emulator_faults"] = faults.Faults()
+    app.extensions["vertex_emulator_routes"] = {route.endpoint: route for route in ROUTES}
     for route in ROUTES:
-        app.add_url_rule(
-            route.rule, endpoint=f"{route.summary}:{route.rule}", view_func=route.view, methods=list(route.methods)
-        )
+        app.add_url_rule(route.rule, endpoint=route.endpoint, view_func=route.view, methods=list(route.methods))
+    for hook in (guard.refuse_early, faults.inject, _check_query, authz.authorize):
+        app.before_request(hook)
     install_error_handlers(app)
     return app

@@ -9,6 +9,7 @@ from flask import Response
 from emulator import snapshot
 from emulator.clock import parse_duration, rfc3339
 from emulator.errors import bad_field
+from emulator.http import faults
 from emulator.http.api import service
 from emulator.http.rendering import json_body, reply
 
@@ -58,7 +59,7 @@ def set_outcome(project: str, location: str, job: str) -> Response:
         body.get("at"),
         seconds,
     )
-    return reply(found.render())
+    return reply(service().rendered(found))
 
 
 def reset() -> Response:
@@ -66,6 +67,8 @@ def reset() -> Response:
     if project is not None and not isinstance(project, str):
         raise bad_field("project", "project must be a string.")
     service().reset(project)
+    if project is None:
+        faults.registry().clear()
     return reply({})
 
 

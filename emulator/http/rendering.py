@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.errors import ApiError, Code
+
+if TYPE_CHECKING:
+    from emulator.http.urls import Route
 
 log = logging.getLogger("vertex_emulator")
 
@@ -72,6 +75,19 @@ def check_query(*allowed: str) -> None:
                 f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter. '
                 f"Field '{name}' could not be found in request message.",
             )
+
+
+def current_route() -> Route | None:
+    """The ``urls.Route`` the request matched, or None when it matched none (a 404 or 405 to come)."""
+    if request.url_rule is None:
+        return None
+    return current_app.extensions["vertex_emulator_routes"].get(request.url_rule.endpoint)
+
+
+def resource_path() -> str:
+    """The name the request is about: its path without the API version prefix and ``:verb``."""
+    path = request.path.strip("/").split("/", 1)[-1]
+    return path.rsplit(":", 1)[0] if ":" in path.rsplit("/", 1)[-1] else path
 
 
 def error_response(error: ApiError) -> Response:

@@ -1,7 +1,9 @@
 """Every route of the emulator, in one table: the app is built from it (and so is its description).
 
 ``<rid>`` segments use the ``id`` converter (no ``/`` and no ``:``), so ``name:verb`` custom
-methods route the way Google's HTTP rules do.
+methods route the way Google's HTTP rules do. Each route also declares what the request hooks and
+the OpenAPI description need: the IAM permission it checks, the query parameters it binds (any
+other is refused before the view runs) and the message its body carries.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from emulator.http import api, control, ui
+from emulator import iam
+from emulator.http import api, control, faults, openapi, ui
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,15 @@ class Route:
     methods: tuple[str, ...]
     view: Callable[..., object]
     summary: str
+    permission: str | None = None
+    """IAM permission the caller needs (``emulator.iam``); None for the control API."""
+    query: tuple[str, ...] = ()
+    body: str | None = None
+    """Message of the request body (``google.cloud.aiplatform.*.<body>``), for the description."""
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.summary}:{self.rule}"
 
 
 _VERSION = "<any(v1, v1beta1):version>"
@@ -36,27 +48,103 @@ def _operation_routes() -> list[Route]:
     routes = []
     for parent in _OPERATION_PARENTS:
         routes += [
-            Route(f"{parent}/operations", ("GET",), api.list_operations, "ListOperations"),
-            Route(f"{parent}/operations/<id:operation>", ("GET",), api.get_operation, "GetOperation"),
-            Route(f"{parent}/operations/<id:operation>", ("DELETE",), api.delete_operation, "DeleteOperation"),
-            Route(f"{parent}/operations/<id:operation>:wait", ("POST",), api.wait_operation, "WaitOperation"),
-            Route(f"{parent}/operations/<id:operation>:cancel", ("POST",), api.cancel_operation, "CancelOperation"),
+            Route(
+                f"{parent}/operations",
+                ("GET",),
+                api.list_operations,
+                "ListOperations",
+                iam.OPERATIONS_LIST,
+                ("filter", "pageSize", "pageToken", "returnPartialSuccess"),
+            ),
+            Route(
+                f"{parent}/operations/<id:operation>", ("GET",), api.get_operation, "GetOperation", iam.OPERATIONS_LIST
+            ),
+            Route(
+                f"{parent}/operations/<id:operation>",
+                ("DELETE",),
+                api.delete_operation,
+                "DeleteOperation",
+                iam.OPERATIONS_DELETE,
+            ),
+            Route(
+                f"{parent}/operations/<id:operation>:wait",
+                ("POST",),
+                api.wait_operation,
+                "WaitOperation",
+                iam.OPERATIONS_LIST,
+                ("timeout",),
+            ),
+            Route(
+                f"{parent}/operations/<id:operation>:cancel",
+                ("POST",),
+                api.cancel_operation,
+                "CancelOperation",
+                iam.OPERATIONS_CANCEL,
+            ),
         ]
     return routes
 
 
 ROUTES: list[Route] = [
-    Route(_RESOURCES, ("POST",), api.create_resource, "CreatePersistentResource"),
-    Route(_RESOURCES, ("GET",), api.list_resources, "ListPersistentResources"),
-    Route(f"{_RESOURCES}/<id:resource>", ("GET",), api.get_resource, "GetPersistentResource"),
-    Route(f"{_RESOURCES}/<id:resource>", ("PATCH",), api.update_resource, "UpdatePersistentResource"),
-    Route(f"{_RESOURCES}/<id:resource>", ("DELETE",), api.delete_resource, "DeletePersistentResource"),
-    Route(f"{_RESOURCES}/<id:resource>:reboot", ("POST",), api.reboot_resource, "RebootPersistentResource"),
-    Route(_JOBS, ("POST",), api.create_job, "CreateCustomJob"),
-    Route(_JOBS, ("GET",), api.list_jobs, "ListCustomJobs"),
-    Route(f"{_JOBS}/<id:job>", ("GET",), api.get_job, "GetCustomJob"),
-    Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob"),
-    Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob"),
+    Route(
+        _RESOURCES,
+        ("POST",),
+        api.create_resource,
+        "CreatePersistentResource",
+        "aiplatform.persistentResources.create",
+        ("persistentResourceId",),
+        "PersistentResource",
+    ),
+    Route(
+        _RESOURCES,
+        ("GET",),
+        api.list_resources,
+        "ListPersistentResources",
+        "aiplatform.persistentResources.list",
+        ("pageSize", "pageToken"),
+    ),
+    Route(
+        f"{_RESOURCES}/<id:resource>",
+        ("GET",),
+        api.get_resource,
+        "GetPersistentResource",
+        "aiplatform.persistentResources.get",
+    ),
+    Route(
+        f"{_RESOURCES}/<id:resource>",
+        ("PATCH",),
+        api.update_resource,
+        "UpdatePersistentResource",
+        "aiplatform.persistentResources.update",
+        ("updateMask",),
+        "PersistentResource",
+    ),
+    Route(
+        f"{_RESOURCES}/<id:resource>",
+        ("DELETE",),
+        api.delete_resource,
+        "DeletePersistentResource",
+        "aiplatform.persistentResources.delete",
+    ),
+    Route(
+        f"{_RESOURCES}/<id:resource>:reboot",
+        ("POST",),
+        api.reboot_resource,
+        "RebootPersistentResource",
+        "aiplatform.persistentResources.update",
+    ),
+    Route(_JOBS, ("POST",), api.create_job, "CreateCustomJob", "aiplatform.customJobs.create", body="CustomJob"),
+    Route(
+        _JOBS,
+        ("GET",),
+        api.list_jobs,
+        "ListCustomJobs",
+        "aiplatform.customJobs.list",
+        ("filter", "pageSize", "pageToken", "readMask"),
+    ),
+    Route(f"{_JOBS}/<id:job>", ("GET",), api.get_job, "GetCustomJob", "aiplatform.customJobs.get"),
+    Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob", "aiplatform.customJobs.delete"),
+    Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob", "aiplatform.customJobs.cancel"),
     *_operation_routes(),
     Route("/", ("GET",), ui.page, "WebPage"),
     Route("/emulator/ui/", ("GET",), ui.page, "WebPage"),
@@ -75,4 +163,8 @@ ROUTES: list[Route] = [
         control.set_outcome,
         "SetJobOutcome",
     ),
+    Route("/emulator/v1/openapi.json", ("GET",), openapi.openapi, "OpenApi"),
+    Route("/emulator/v1/faults", ("GET",), faults.list_faults, "ListFaults"),
+    Route("/emulator/v1/faults", ("POST",), faults.add_fault, "AddFault"),
+    Route("/emulator/v1/faults", ("DELETE",), faults.clear_faults, "ClearFaults"),
 ]

@@ -1,0 +1,22 @@
+"""How an emulator's HTTP surface is exposed: the control API, its token, and the IAM policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from emulator.iam import Policy
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """Defaults suit a loopback emulator: control API open, no token, no policy (everything allowed)."""
+
+    control: bool = True
+    control_token: str | None = None
+    policy: Policy | None = None
+
+
+def options() -> HttpOptions:
+    return current_app.extensions["vertex_emulator_options"]
