@@ -485,6 +485,10 @@
       throw failure;
     }
     const jobs = data.customJobs || [];
+    if (!jobs.length && view.tokens.length > 1) {
+      view.tokens = [""]; // the jobs of this page are gone (deleted, or a reset): back to the first page
+      return loadJobs();
+    }
     view.nextToken = data.nextPageToken || "";
     keep("job-rows", [jobs, view.control], () =>
       jobs.length ? jobs.map(jobRow) : [h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No job matches."))],
