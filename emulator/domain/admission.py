@@ -28,6 +28,44 @@ Spec = Mapping[str, Any]
 Held = Mapping[str, Mapping[str, int]]
 """Replicas held on each resource pool: pool id -> {job name: replicas}."""
 
+
+class Holding(dict[str, int]):
+    """The replicas each job holds on one pool, with their total kept up to date as jobs take and
+    give back replicas, so free replicas cost O(1) however many jobs run on the pool.
+
+    Only item assignment, ``del`` and ``pop`` change it (all the replica accounting uses).
+    """
+
+    __slots__ = ("total",)
+
+    def __init__(self, held: Mapping[str, int] | None = None) -> None:
+        super().__init__(held or {})
+        self.total = sum(self.values())
+
+    def __setitem__(self, job: str, count: int) -> None:
+        self.total += count - self.get(job, 0)
+        super().__setitem__(job, count)
+
+    def __delitem__(self, job: str) -> None:
+        self.total -= self[job]
+        super().__delitem__(job)
+
+    def pop(self, job: str, *default: int) -> int:  # type: ignore[override]
+        if job not in self:
+            return super().pop(job, *default)
+        count = self[job]
+        del self[job]
+        return count
+
+    def __reduce__(self) -> tuple[type[Holding], tuple[dict[str, int]]]:
+        return Holding, (dict(self),)
+
+
+def replicas_held(holding: Mapping[str, int]) -> int:
+    """Replicas held on one pool: a :class:`Holding` knows its total, any other mapping is summed."""
+    return holding.total if isinstance(holding, Holding) else sum(holding.values())
+
+
 RUNNING = "RUNNING"
 
 
@@ -245,7 +283,7 @@ def admit(job: Spec, resource: Spec, held: Held, *, blocked: Collection[str] = (
     placed, misfit = _place(workers, candidates, capacity)
     if misfit is not None:
         raise _over_capacity(misfit, candidates[misfit.index], placed)
-    free = {pool_id: room - sum(held.get(pool_id, {}).values()) for pool_id, room in capacity.items()}
+    free = {pool_id: room - replicas_held(held.get(pool_id, {})) for pool_id, room in capacity.items()}
     open_to_us = {pool_id: 0 if pool_id in blocked else room for pool_id, room in free.items()}
     placed, misfit = _place(workers, candidates, open_to_us)
     if misfit is not None:

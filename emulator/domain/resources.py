@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.domain import specs
+from emulator.domain.admission import Holding, replicas_held
 from emulator.domain.record import Record
 from emulator.domain.validation import (
     check_display_name,
@@ -147,8 +148,9 @@ class PersistentResource(Record):
     operations: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.holders = {pool_id: Holding(held) for pool_id, held in self.holders.items()}
         for pool in self.pools:
-            self.holders.setdefault(pool["id"], {})
+            self.holders.setdefault(pool["id"], Holding())
             self.provisioned.setdefault(pool["id"], int(pool.get("replicaCount") or 0))
 
     @property
@@ -162,7 +164,7 @@ class PersistentResource(Record):
         raise KeyError(pool_id)
 
     def used(self, pool_id: str) -> int:
-        return sum(self.holders[pool_id].values())
+        return replicas_held(self.holders[pool_id])
 
     @property
     def busy(self) -> bool:
