@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from emulator.clock import RealClock
 from emulator.server import ThreadedServer
 from emulator.service import Service
 from tests import browser
@@ -48,7 +49,7 @@ def _wait(driver: Any, condition: Any, message: str) -> Any:
 def _open(driver: Any, service: Service) -> Iterator[Any]:
     with ThreadedServer(service) as server:
         driver.get(f"{server.url}/")
-        _wait(driver, lambda d: d.find_elements(_by().CSS_SELECTOR, "#job-rows tr[data-job]"), "no job row shown")
+        _wait(driver, lambda d: d.execute_script("return document.body.dataset.refreshed"), "the page never loaded")
         yield driver
 
 
@@ -170,6 +171,21 @@ def test_the_page_shows_pools_replicas_holders_and_queues(page: Any) -> None:
     assert jobs["smoke-test"]["error"] == "FAILED_PRECONDITION: Trainer exited with code 1."
     assert jobs["smoke-test"]["actions"] == ""
     assert jobs["train-resnet"]["actions"] == "complete,fail,cancel"
+
+    unlabelled = _read(
+        page,
+        """return [...document.querySelectorAll("input, select, button")]
+          .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim())
+          .map((e) => e.outerHTML);""",
+    )
+    assert unlabelled == []
+
+
+def test_with_a_real_clock_the_clock_cannot_be_advanced(driver: Any) -> None:
+    for page in _open(driver, Service(clock=RealClock(), seed=1)):
+        _wait(page, lambda d: "real clock" in _text(d, "#clock"), "the clock is not shown")
+        assert not page.find_element(_by().ID, "advance").is_displayed()
+        assert page.find_element(_by().ID, "reset").is_displayed()
 
 
 def _advance_by_keyboard(page: Any, seconds: str) -> None:
