@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from emulator.clock import RealClock
+from emulator.http.app import make_app
+from emulator.http.options import HttpOptions
 from emulator.server import ThreadedServer
 from emulator.service import Service
 from tests import browser
@@ -46,8 +48,8 @@ def _wait(driver: Any, condition: Any, message: str) -> Any:
     return wait.until(condition, message)
 
 
-def _open(driver: Any, service: Service) -> Iterator[Any]:
-    with ThreadedServer(service) as server:
+def _open(driver: Any, service: Service, options: HttpOptions | None = None) -> Iterator[Any]:
+    with ThreadedServer(service, app=make_app(service, options)) as server:
         driver.get(f"{server.url}/")
         _wait(driver, lambda d: d.execute_script("return document.body.dataset.refreshed"), "the page never loaded")
         yield driver
@@ -258,3 +260,22 @@ def test_a_thousand_jobs_page_and_filter(driver: Any) -> None:
         _wait(page, lambda d: _text(d, "#page-info") == "Page 1 · 10 jobs shown", "the filter was not applied")
         assert sorted(_jobs(page)) == [f"special-{number:04d}" for number in range(0, 1000, 100)]
         assert not page.find_element(_by().ID, "next-page").is_enabled()
+
+
+@pytest.mark.parametrize("options", [HttpOptions(control=False), HttpOptions(control_token="secret")])
+def test_without_the_control_api_the_page_is_read_only(driver: Any, options: HttpOptions) -> None:
+    for page in _open(driver, demo_service(), options):
+        _wait(page, lambda d: _bar(d, "k80-pool")["numbers"] == [2, 2, 2], "the pools are not shown")
+        assert "Read-only" in _text(page, "#clock")
+        assert not page.find_element(_by().ID, "controls").is_displayed()
+        assert _bar(page, "cpu-pool")["numbers"] == [3, 3, 4]
+        assert _text(page, ".pool[data-pool='k80-pool'] .refs.holders p") == "Known only to the control API."
+        assert "a100-cluster" in _text(page, "tr[data-operation]")
+        jobs = _jobs(page)
+        assert len(jobs) == 5 and {job["actions"] for job in jobs.values()} == {""}
+
+        location = page.find_element(_by().ID, "scope-location")
+        location.clear()
+        location.send_keys("europe-west4")
+        _press(page, "#scope-form button[type=submit]")
+        _wait(page, lambda d: _text(d, ".resource") is None and not _jobs(d), "another location shows the same")
