@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("serve", "submit")
+COMMANDS = ("serve", "submit", "exec", "check")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -1,0 +1,88 @@
+"""``vertex-emulator check``: the offline preflight for CI, with the emulator's rule and messages.
+
+Exit status: 0 the job would be admitted, 1 it would not, 2 the input cannot be read.
+
+Where the job comes from is pluggable: a job source is a function of the parsed arguments that
+returns the canonical CustomJob dict (raising :class:`client.specs.SpecError` on bad input).
+``run`` calls ``args.job_source``; ``add_parser`` sets it to :func:`job_from_file`, and another
+form of the command (such as one that reads gcloud flags) sets its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from client import preflight, specs
+
+JobSource = Callable[[argparse.Namespace], dict[str, Any]]
+ADMITTED, REFUSED, UNREADABLE = 0, 1, 2
+
+
+def _used(text: str) -> tuple[str, int]:
+    pool, sep, count = text.partition("=")
+    if not sep or not pool or not count.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not POOL_ID=N (N replicas already in use on pool POOL_ID)")
+    return pool, int(count)
+
+
+def job_from_file(args: argparse.Namespace) -> dict[str, Any]:
+    """The job of ``JOB_FILE``: a REST CustomJob body or a ``gcloud ... --config`` spec."""
+    if not args.job:
+        raise specs.SpecError("give JOB_FILE, the custom job to check")
+    return specs.custom_job(args.job)
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "check",
+        help="check offline whether a custom job would be admitted on a persistent resource",
+        description=(
+            "Check a CustomJob (REST body, or the gcloud ai custom-jobs create --config YAML) against a "
+            "persistent resource as 'gcloud ai persistent-resources describe --format=json|yaml' prints it, "
+            "with the emulator's admission rule. Exit 0 admitted, 1 refused, 2 unreadable input."
+        ),
+    )
+    parser.add_argument("job", nargs="?", metavar="JOB_FILE", help="the custom job, JSON or YAML")
+    parser.add_argument("--resource", required=True, metavar="RESOURCE_FILE", help="the persistent resource")
+    parser.add_argument(
+        "--used",
+        type=_used,
+        action="append",
+        default=[],
+        metavar="POOL_ID=N",
+        help="replicas of a pool already held by other jobs (default: the file's usedReplicaCount)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output for people or machines")
+    parser.set_defaults(run=run, job_source=job_from_file)
+    return parser
+
+
+def _text(verdict: preflight.Verdict) -> str:
+    if verdict.error is None:
+        lines = [f'admitted: the job fits persistent resource "{verdict.resource}"']
+        lines += [
+            f'  worker pool {p["workerPool"]} ({p["replicas"]} replicas) -> resource pool "{p["resourcePool"]}"'
+            for p in verdict.placement
+        ]
+        return "\n".join(lines)
+    lines = [f"refused: {verdict.error.code.name}: {verdict.error.message}"]
+    lines += [
+        f"  {v.field}: {v.description}" for v in verdict.error.violations if v.description != verdict.error.message
+    ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        job = args.job_source(args)
+        resource = specs.persistent_resource(args.resource)
+        verdict = preflight.check(job, resource, dict(args.used))
+    except specs.SpecError as error:
+        print(f"vertex-emulator check: {error}", file=sys.stderr)
+        return UNREADABLE
+    print(json.dumps(verdict.to_json(), indent=2) if args.format == "json" else _text(verdict))
+    return ADMITTED if verdict.admitted else REFUSED

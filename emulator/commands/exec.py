@@ -1,0 +1,72 @@
+"""``vertex-emulator exec -- COMMAND ...``: run a command against a fresh emulator (Firebase's
+``emulators:exec``), then stop the emulator and exit with the command's status.
+
+The emulator listens on a free loopback port for as long as COMMAND runs. COMMAND gets
+``VERTEX_AI_EMULATOR_HOST`` and, first on ``PYTHONPATH``, a ``sitecustomize`` that sends the
+official clients there (see ``client/sitedir/sitecustomize.py``), so unmodified programs using the
+SDK or the GAPIC clients reach it. Only the child's environment is changed.
+
+Unlike ``serve``, every delay defaults to zero: a script run this way should not wait on
+transitions meant for a person watching. The delay options still apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from typing import Any
+
+from emulator import fixtures, snapshot, store
+from emulator.commands.serve import DELAYS, add_emulator_options, build_service
+from emulator.server import ThreadedServer
+
+HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
+START_ERRORS = (fixtures.FixtureError, store.StoreError, snapshot.SnapshotError)
+NOT_FOUND, NOT_EXECUTABLE, USAGE = 127, 126, 2
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "exec",
+        help="run a command against a fresh emulator",
+        description="Start an emulator on a free port, run COMMAND against it, stop it, exit with COMMAND's status.",
+        usage="vertex-emulator exec [emulator options] -- COMMAND [ARG ...]",
+    )
+    add_emulator_options(parser)
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...", help="what to run")
+    parser.set_defaults(run=run, **{flag.replace("-", "_"): 0.0 for flag, _ in DELAYS})
+
+
+def child_environment(address: str) -> dict[str, str]:
+    """This process's environment, plus the emulator's address and the redirecting ``sitecustomize``."""
+    from client.sitedir import PATH
+
+    env = dict(os.environ)
+    env[HOST_ENV] = address
+    env["PYTHONPATH"] = os.pathsep.join(part for part in (str(PATH), env.get("PYTHONPATH")) if part)
+    return env
+
+
+def run(args: argparse.Namespace) -> int:
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        print("vertex-emulator exec: give the command to run after --", file=sys.stderr)
+        return USAGE
+    try:
+        service = build_service(args)
+    except START_ERRORS as error:
+        print(f"vertex-emulator exec: cannot start the emulator: {error}", file=sys.stderr)
+        return USAGE
+    with ThreadedServer(service) as server:
+        print(f"vertex-emulator listening on {server.url}", file=sys.stderr, flush=True)
+        try:
+            status = subprocess.run(command, env=child_environment(server.address), check=False).returncode
+        except FileNotFoundError:
+            print(f"vertex-emulator exec: {command[0]}: command not found", file=sys.stderr)
+            return NOT_FOUND
+        except PermissionError:
+            print(f"vertex-emulator exec: {command[0]}: not executable", file=sys.stderr)
+            return NOT_EXECUTABLE
+    return 128 - status if status < 0 else status
