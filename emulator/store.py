@@ -110,7 +110,8 @@ class Store:
 
     def _load(self) -> None:
         try:
-            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
             if meta.get("application") != APPLICATION:
                 raise self._refuse("not a vertex-emulator data dir")
             if meta.get("layout") != str(LAYOUT):

@@ -16,6 +16,13 @@ READY = re.compile(r"^vertex-emulator listening on (http://[\d.]+:\d+)$")
 @contextmanager
 def served(*options: str) -> Iterator[str]:
     """Start ``serve --port 0`` with ``options``; yield its URL once the ready line is printed."""
+    with serving(*options) as (_, url):
+        yield url
+
+
+@contextmanager
+def serving(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``served``, yielding the process too, for tests that signal or kill it; stopped if still running."""
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", "serve", "--port", "0", *options],
         cwd=ROOT,
@@ -30,7 +37,7 @@ def served(*options: str) -> Iterator[str]:
         if not match:
             process.kill()
             raise AssertionError(f"no ready line: {line!r}; stderr: {process.communicate()[1]}")
-        yield match.group(1)
+        yield process, match.group(1)
     finally:
         if process.poll() is None:
             process.terminate()

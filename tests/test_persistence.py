@@ -1,0 +1,310 @@
+"""``serve --data-dir``: everything acknowledged survives a stop, a crash (SIGKILL) and a restart."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+
+from emulator import cli, snapshot, store
+from emulator.http.app import make_app
+from emulator.service import Service
+from tests.conftest import PARENT, demo_pool, job_body, new_service
+from tests.serving import serving
+
+QUEUE = ("--clock", "manual", "--admission", "queue", "--seed", "11")
+TRAIN_POOL = {"id": "train", "machineSpec": {"machineType": "n1-standard-8"}, "replicaCount": "4"}
+
+
+def _busy(service: Service) -> dict[str, Any]:
+    """A service in the middle of work: held and queued jobs, a finished job, operations in flight."""
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool()]})
+    held = service.create_job(PARENT, job_body(replicas=2), "v1")
+    service.advance(1)
+    service.create_resource(PARENT, "later", {"resourcePools": [demo_pool()]}, "v1")
+    return {"held": held.name}
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ------------------------------------------------------------------------------- the store in-process
+
+
+def test_a_restart_restores_the_whole_state(tmp_path: Path) -> None:
+    first = new_service(job_duration=None, provision_delay=5)
+    kept = store.attach(first, tmp_path)
+    _busy(first)
+    before = first.export_state()
+    kept.close()
+
+    second = new_service(job_duration=None, provision_delay=5)
+    assert store.attach(second, tmp_path).restored
+    assert second.export_state() == before
+    second.advance(5)
+    assert second.get_resource(f"{PARENT}/persistentResources/later").state == "RUNNING"
+    assert second.create_job(PARENT, job_body(None), "v1").name == first.create_job(PARENT, job_body(None), "v1").name
+
+
+def test_each_change_is_committed_before_the_call_returns_and_reads_write_nothing(tmp_path: Path) -> None:
+    service = new_service(job_duration=None, provision_delay=5)
+    kept = store.attach(service, tmp_path)
+    names = _busy(service)
+    reader = sqlite3.connect(tmp_path / store.DATABASE)
+    assert reader.execute("SELECT count(*) FROM objects WHERE name = ?", (names["held"],)).fetchone() == (1,)
+
+    commits = kept.commits
+    service.get_job(names["held"])
+    service.list_jobs(PARENT, None, None, None)
+    service.export_state()
+    assert kept.commits == commits
+
+    service.cancel_job(names["held"])
+    assert kept.commits == commits + 1
+    body = reader.execute("SELECT body FROM objects WHERE name = ?", (names["held"],)).fetchone()[0]
+    assert json.loads(body)["state"] == "JOB_STATE_CANCELLING"
+
+
+def test_reset_and_import_are_persisted(tmp_path: Path) -> None:
+    service = new_service()
+    kept = store.attach(service, tmp_path)
+    _busy(service)
+    snapshot = service.export_state()
+    service.reset()
+    kept.close()
+    again = new_service()
+    kept = store.attach(again, tmp_path)
+    assert again.export_state()["customJobs"] == []
+    again.import_state(snapshot)
+    kept.close()
+    third = new_service()
+    store.attach(third, tmp_path)
+    assert third.export_state() == snapshot
+
+
+def test_a_data_dir_in_use_is_refused(tmp_path: Path) -> None:
+    store.attach(new_service(), tmp_path)
+    with pytest.raises(store.StoreError, match="another emulator is using this data dir"):
+        store.attach(new_service(), tmp_path)
+
+
+def _other_layout(path: Path) -> None:
+    database = sqlite3.connect(path)
+    database.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    database.executemany("INSERT INTO meta VALUES (?, ?)", [("application", "vertex-emulator"), ("layout", "0")])
+    database.commit()
+    database.close()
+
+
+def _foreign(path: Path) -> None:
+    database = sqlite3.connect(path)
+    database.execute("CREATE TABLE notes (text TEXT)")
+    database.commit()
+    database.close()
+
+
+def _broken_row(path: Path) -> None:
+    service = new_service()
+    kept = store.attach(service, path.parent)
+    _busy(service)
+    kept.close()
+    database = sqlite3.connect(path)
+    database.execute("UPDATE objects SET body = '{\"name\": 1' WHERE collection = 'customJobs'")
+    database.commit()
+    database.close()
+
+
+def _inconsistent(path: Path) -> None:
+    service = new_service(job_duration=None)
+    kept = store.attach(service, path.parent)
+    _busy(service)
+    kept.close()
+    database = sqlite3.connect(path)
+    database.execute("DELETE FROM objects WHERE collection = 'customJobs'")
+    database.commit()
+    database.close()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (lambda path: path.write_bytes(b"definitely not a database\n" * 100), "not an SQLite database"),
+        (lambda path: path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 4000), "corrupt"),
+        (_other_layout, "layout version 0, this emulator reads version 1"),
+        (_foreign, "not a vertex-emulator data dir"),
+        (_broken_row, "corrupt"),
+        (_inconsistent, "inconsistent"),
+    ],
+    ids=["garbage", "bad-pages", "older-layout", "foreign-database", "broken-row", "inconsistent"],
+)
+def test_a_corrupt_or_foreign_data_dir_is_refused_and_left_untouched(tmp_path: Path, spoil: Any, reason: str) -> None:
+    path = tmp_path / store.DATABASE
+    spoil(path)
+    before = {item.name: _digest(item) for item in tmp_path.iterdir() if item.name != store.LOCK}
+    with pytest.raises(store.StoreError, match=reason) as refused:
+        store.attach(new_service(), tmp_path)
+    assert str(path) in str(refused.value)
+    assert {item.name: _digest(item) for item in tmp_path.iterdir() if item.name != store.LOCK} == before
+    store.attach(new_service(), tmp_path / "elsewhere")
+
+
+def test_serve_refuses_a_bad_data_dir_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _other_layout(tmp_path / store.DATABASE)
+    assert cli.main(["serve", "--port", "0", "--data-dir", str(tmp_path)]) == 2
+    message = capsys.readouterr().err
+    assert "bad data dir" in message
+    assert "layout version 0" in message
+    assert "left untouched" in message
+
+
+# ------------------------------------------------------------------------- a served emulator, stopped
+
+
+class Api:
+    """Plain HTTP calls to a served emulator (bounded in time), or to an app in this process."""
+
+    def __init__(self, url: str | None = None, app: Flask | None = None) -> None:
+        self.url = url
+        self.session = requests.Session()
+        self.client = app.test_client() if app is not None else None
+
+    def __call__(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        if self.client is not None:
+            answer = self.client.open(f"/{path}", method=method, json=body)
+            assert answer.status_code == 200, answer.text
+            return answer.get_json()
+        reply = self.session.request(method, f"{self.url}/{path}", json=body, timeout=30)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def answers(self, *collections: str) -> dict[str, Any]:
+        """What clients see: every list, and every object by name."""
+        seen: dict[str, Any] = {}
+        for collection in collections or ("persistentResources", "customJobs", "operations"):
+            listed = self("GET", f"v1/{PARENT}/{collection}")
+            seen[collection] = listed
+            for item in listed.get(collection, []):
+                seen[item["name"]] = self("GET", f"v1/{item['name']}")
+        return seen
+
+
+def _accounting_holds(state: dict[str, Any], api: Api) -> None:
+    """usedReplicaCount on the API is the replicas held, and only live jobs of that resource hold any."""
+    jobs = {job["name"]: job for job in state["customJobs"]}
+    for resource in state["persistentResources"]:
+        shown = api("GET", f"v1/{resource['name']}")
+        for pool in shown["resourcePools"]:
+            held = resource["holders"][pool["id"]]
+            assert int(pool.get("usedReplicaCount", "0")) == sum(held.values())
+            for job in held:
+                assert jobs[job]["state"] not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
+        for waiting in resource["queue"]:
+            assert jobs[waiting]["waiting"]
+            assert api("GET", f"v1/{waiting}")["state"] == "JOB_STATE_QUEUED"
+
+
+def _create(api: Api, resource_id: str) -> dict[str, Any]:
+    path = f"v1/{PARENT}/persistentResources?persistentResourceId={resource_id}"
+    return api("POST", path, {"resourcePools": [TRAIN_POOL]})
+
+
+def _train(api: Api) -> dict[str, Any]:
+    operation = _create(api, "train")
+    api("POST", "emulator/v1/clock:advance", {"seconds": 5})
+    return operation
+
+
+def _train_job(replicas: int) -> dict[str, Any]:
+    body = job_body("train", replicas)
+    body["jobSpec"]["workerPoolSpecs"][0]["machineSpec"] = {"machineType": "n1-standard-8"}
+    return body
+
+
+def test_sigterm_keeps_everything_and_exports_what_import_serves_the_same(tmp_path: Path) -> None:
+    data, exported = tmp_path / "data", tmp_path / "state.json"
+    options = (*QUEUE, "--data-dir", str(data), "--fixtures", "fixtures/demo")
+    with serving(*options, "--export-on-exit", str(exported)) as (process, url):
+        api = Api(url)
+        operations = [_train(api)["name"]]
+        jobs = [api("POST", f"v1/{PARENT}/customJobs", _train_job(replicas))["name"] for replicas in (3, 2, 1, 2)]
+        api("POST", "emulator/v1/clock:advance", {"seconds": 2})
+        api("POST", f"v1/{jobs[0]}:cancel", {})
+        operations.append(_create(api, "later")["name"])
+        state, answers = api("GET", "emulator/v1/state"), api.answers()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert json.loads(exported.read_text()) == state
+
+    with serving(*options) as (process, url):
+        assert "--fixtures not loaded again" in process.stderr.readline()
+        api = Api(url)
+        assert api("GET", "emulator/v1/state") == state
+        assert {job["name"] for job in state["customJobs"]} >= set(jobs)
+        assert {operation["name"] for operation in state["operations"]} >= set(operations)
+        assert api.answers("persistentResources", "customJobs") == {
+            name: answer for name, answer in answers.items() if "/operations" not in name and name != "operations"
+        }
+        _accounting_holds(state, api)
+        api("POST", "emulator/v1/clock:advance", {"seconds": 600})
+        assert {api("GET", f"v1/{name}")["state"] for name in jobs[1:]} == {"JOB_STATE_SUCCEEDED"}
+        assert all(operation["done"] for operation in api("GET", "emulator/v1/state")["operations"])
+
+    imported = new_service()
+    imported.import_state(snapshot.read_file(exported))
+    assert Api(app=make_app(imported)).answers() == answers
+
+
+def test_sigkill_in_the_middle_of_work_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    options = (*QUEUE, "--data-dir", str(tmp_path), "--job-duration", "3")
+    acknowledged: list[str] = []
+    enough = threading.Event()
+
+    def submit(api: Api) -> None:
+        """Submit, cancel and move the clock until the emulator dies; bounded in any case."""
+        try:
+            for index in range(400):
+                job = api("POST", f"v1/{PARENT}/customJobs", _train_job(1 + index % 3))["name"]
+                acknowledged.append(job)
+                if index % 4 == 3:
+                    api("POST", f"v1/{job}:cancel", {})
+                if index % 3 == 2:
+                    api("POST", "emulator/v1/clock:advance", {"seconds": 1})
+                if len(acknowledged) >= 30:
+                    enough.set()
+        except (requests.ConnectionError, AssertionError):
+            return
+        finally:
+            enough.set()
+
+    with serving(*options) as (process, url):
+        api = Api(url)
+        operation = _train(api)["name"]
+        worker = threading.Thread(target=submit, args=(api,))
+        worker.start()
+        assert enough.wait(timeout=120)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        worker.join(timeout=60)
+    assert len(acknowledged) >= 30
+
+    with serving(*options) as (_, url):
+        api = Api(url)
+        state = api("GET", "emulator/v1/state")
+        assert {job["name"] for job in state["customJobs"]} >= set(acknowledged)
+        assert all(api("GET", f"v1/{name}")["name"] == name for name in acknowledged)
+        assert [item["done"] for item in state["operations"] if item["name"] == operation] == [True]
+        _accounting_holds(state, api)
+        api("POST", "emulator/v1/clock:advance", {"seconds": 3600})
+        ended = {api("GET", f"v1/{name}")["state"] for name in acknowledged}
+        assert ended <= {"JOB_STATE_SUCCEEDED", "JOB_STATE_CANCELLED"}
+        pool = api("GET", f"v1/{PARENT}/persistentResources/train")["resourcePools"][0]
+        assert "usedReplicaCount" not in pool
