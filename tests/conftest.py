@@ -21,7 +21,9 @@ from emulator.settings import Settings
 
 os.environ.setdefault("NO_GCE_CHECK", "True")
 
-settings.register_profile("fast", derandomize=True, max_examples=60, deadline=None, print_blob=True)
+settings.register_profile(
+    "fast", derandomize=True, max_examples=30, stateful_step_count=30, deadline=None, print_blob=True
+)
 """The default: the same examples on every run, few enough that the properties take seconds."""
 settings.register_profile("deep", max_examples=1000, stateful_step_count=100, deadline=None, print_blob=True)
 """``HYPOTHESIS_PROFILE=deep`` (``make test-deep``): fresh random examples, a thousand per property."""

@@ -259,7 +259,9 @@ def one_field_changes(draw: st.DrawFn, spec: Hardware) -> Change:
 
 
 @st.composite
-def resource_pools(draw: st.DrawFn, pool_id: str, spec: Hardware, autoscaled: bool | None = None) -> Dict:
+def resource_pools(
+    draw: st.DrawFn, pool_id: str, spec: Hardware, autoscaled: bool | None = None, max_replicas: int = 8
+) -> Dict:
     """A ``ResourcePool``: a fixed number of replicas, or an autoscaling range (min < max)."""
     pool: Dict = {"id": pool_id, "machineSpec": spec.machine}
     if spec.disk is not None:
@@ -267,13 +269,13 @@ def resource_pools(draw: st.DrawFn, pool_id: str, spec: Hardware, autoscaled: bo
     if autoscaled is None:
         autoscaled = draw(st.booleans())
     if autoscaled:
-        low = draw(st.integers(1, 4))
-        high = draw(st.integers(low + 1, 8))
+        low = draw(st.integers(1, max_replicas // 2))
+        high = draw(st.integers(low + 1, max_replicas))
         pool["autoscalingSpec"] = {"minReplicaCount": str(low), "maxReplicaCount": str(high)}
         if draw(st.booleans()):
             pool["replicaCount"] = str(draw(st.integers(low, high)))
     else:
-        pool["replicaCount"] = str(draw(st.integers(1, 8)))
+        pool["replicaCount"] = str(draw(st.integers(1, max_replicas)))
     return canonical("ResourcePool", pool)
 
 
@@ -283,7 +285,9 @@ def capacity(pool: Dict) -> int:
 
 
 @st.composite
-def persistent_resources(draw: st.DrawFn, max_pools: int = 4, shared_hardware: bool = False) -> Dict:
+def persistent_resources(
+    draw: st.DrawFn, max_pools: int = 4, shared_hardware: bool = False, max_replicas: int = 8
+) -> Dict:
     """A RUNNING ``PersistentResource`` as the admission rule reads it (name, state, pools).
 
     By default every pool has its own hardware (its own machine type); ``shared_hardware`` lets
@@ -296,7 +300,7 @@ def persistent_resources(draw: st.DrawFn, max_pools: int = 4, shared_hardware: b
             specs.append(draw(st.sampled_from(specs)))
         else:
             specs.append(draw(hardware(st.just(machine_type))))
-    pools = [draw(resource_pools(f"pool-{index}", spec)) for index, spec in enumerate(specs)]
+    pools = [draw(resource_pools(f"pool-{index}", spec, max_replicas=max_replicas)) for index, spec in enumerate(specs)]
     return {
         "name": "projects/p/locations/us-central1/persistentResources/pr",
         "state": "RUNNING",

@@ -1,0 +1,544 @@
+"""The emulator, driven through its HTTP API by Hypothesis, against a small reference model.
+
+A ``RuleBasedStateMachine`` creates, updates, reboots and deletes persistent resources, submits,
+cancels, completes and deletes custom jobs, and moves the manual clock. Every call is also played
+on :class:`Model`, a few dozen lines that restate the rules from the documentation and README
+without importing any of the emulator's rules, and the two must agree on every answer (status
+and ``google.rpc.Code``) and on every state afterwards.
+
+The invariants, checked after every step:
+
+- each pool's ``usedReplicaCount`` is between 0 and its capacity, and equals the replicas of the
+  jobs that hold it (admitted and not yet terminal);
+- a terminal state (SUCCEEDED, FAILED, CANCELLED) never changes;
+- no job holds replicas of a resource that is not RUNNING (or UPDATING: an update resizes pools
+  under the jobs; rebooting needs a resource without jobs, deleting cancels them first);
+- every object created can be read, and appears exactly once across the pages of its list;
+- every error is a well-formed ``google.rpc.Status`` with a 4xx code.
+
+Delays are non-zero so that every state (PROVISIONING, UPDATING, QUEUED, CANCELLING, ...) is seen.
+Both admission policies run: ``reject`` refuses a job that does not fit in the free replicas now,
+``queue`` makes it wait, first in first out per pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format
+from google.rpc import error_details_pb2, status_pb2
+from hypothesis import event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from emulator.clock import ManualClock
+from emulator.http.app import make_app
+from emulator.service import Service
+from emulator.settings import Settings
+from tests import strategies as s
+
+PARENT = "projects/p/locations/us-central1"
+RESOURCE_IDS = ("pr-a", "pr-b")
+NO_SUCH_JOB = f"{PARENT}/customJobs/404"
+OK = "OK"
+INVALID = "INVALID_ARGUMENT"
+PRECONDITION = "FAILED_PRECONDITION"
+NOT_FOUND = "NOT_FOUND"
+EXISTS = "ALREADY_EXISTS"
+TERMINAL = ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
+
+DELAYS = {
+    "provision_delay": 2.0,
+    "update_delay": 1.0,
+    "reboot_delay": 3.0,
+    "delete_delay": 1.0,
+    "job_queued_delay": 1.0,
+    "job_pending_delay": 1.0,
+    "job_duration": 6.0,
+    "cancel_delay": 1.0,
+}
+
+
+# ----------------------------------------------------------------------------- the reference model
+
+
+@dataclass
+class Pool:
+    """A resource pool as the model knows it: its hardware, and how many replicas it can give."""
+
+    hardware: dict[str, Any]
+    capacity: int
+    autoscaling: tuple[int, int] | None
+
+
+@dataclass
+class Timed:
+    """Something that changes state by itself at ``due`` (``order`` breaks ties: first scheduled first)."""
+
+    name: str
+    state: str
+    due: float | None = None
+    order: int = 0
+
+
+@dataclass
+class Resource(Timed):
+    pools: dict[str, Pool] = field(default_factory=dict)
+    queue: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Job(Timed):
+    resource: str | None = None
+    demand: dict[str, int] = field(default_factory=dict)
+    holds: bool = False
+
+
+class Model:
+    """The rules, restated: what each call answers and what each object's state becomes."""
+
+    def __init__(self, policy: str) -> None:
+        self.policy = policy
+        self.now = 0.0
+        self.resources: dict[str, Resource] = {}
+        self.jobs: dict[str, Job] = {}
+        self._order = 0
+
+    # ---- time
+
+    def _at(self, item: Timed, delay: float | None, start: float) -> None:
+        self._order += 1
+        item.due, item.order = (None if delay is None else start + delay), self._order
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        while True:
+            due = [item for item in [*self.resources.values(), *self.jobs.values()] if item.due is not None]
+            due = [item for item in due if item.due <= self.now]
+            if not due:
+                return
+            item = min(due, key=lambda item: (item.due, item.order))
+            at, item.due = item.due, None
+            if isinstance(item, Job):
+                self._job_step(item, at)
+            else:
+                self._resource_step(item, at)
+
+    def _job_step(self, job: Job, at: float) -> None:
+        following = {
+            "JOB_STATE_QUEUED": ("JOB_STATE_PENDING", DELAYS["job_pending_delay"]),
+            "JOB_STATE_PENDING": ("JOB_STATE_RUNNING", DELAYS["job_duration"]),
+        }
+        if job.state in following:
+            job.state, delay = following[job.state]
+            self._at(job, delay, at)
+        else:
+            self._end(job, "JOB_STATE_CANCELLED" if job.state == "JOB_STATE_CANCELLING" else "JOB_STATE_SUCCEEDED", at)
+
+    def _resource_step(self, resource: Resource, at: float) -> None:
+        if resource.state == "STOPPING":
+            del self.resources[resource.name]
+            return
+        resource.state = "RUNNING"
+        self._start_waiting(resource, at)
+
+    # ---- replicas
+
+    def used(self, resource_name: str, pool_id: str) -> int:
+        """A pool's used replicas: the demand of the jobs holding it, nothing stored besides."""
+        return sum(
+            job.demand.get(pool_id, 0) for job in self.jobs.values() if job.holds and job.resource == resource_name
+        )
+
+    def _free(self, name: str) -> dict[str, int]:
+        return {
+            pool_id: pool.capacity - self.used(name, pool_id) for pool_id, pool in self.resources[name].pools.items()
+        }
+
+    def _hold(self, job: Job, at: float) -> None:
+        job.holds = True
+        self._at(job, DELAYS["job_queued_delay"], at)
+
+    def _end(self, job: Job, state: str, at: float) -> None:
+        job.state, job.due, job.holds = state, None, False
+        resource = self.resources.get(job.resource or "")
+        if resource is not None:
+            if job.name in resource.queue:
+                resource.queue.remove(job.name)
+            self._start_waiting(resource, at)
+
+    def _start_waiting(self, resource: Resource, at: float) -> None:
+        """Queued jobs start in order; one that does not fit keeps the jobs behind it off its pools."""
+        if resource.state != "RUNNING":
+            return
+        blocked: set[str] = set()
+        for job_id in list(resource.queue):
+            job = self.jobs[job_id]
+            if any(count > resource.pools[pool_id].capacity for pool_id, count in job.demand.items()):
+                resource.queue.remove(job_id)
+                job.state = "JOB_STATE_FAILED"
+                continue
+            free = self._free(resource.name)
+            if blocked & job.demand.keys() or any(count > free[pool_id] for pool_id, count in job.demand.items()):
+                blocked |= job.demand.keys()
+                continue
+            resource.queue.remove(job_id)
+            self._hold(job, at)
+
+    # ---- persistent resources
+
+    def create_resource(self, resource_id: str, pools: dict[str, Pool]) -> str:
+        name = f"{PARENT}/persistentResources/{resource_id}"
+        if name in self.resources:
+            return EXISTS
+        self.resources[name] = Resource(name, "PROVISIONING", pools=pools)
+        self._at(self.resources[name], DELAYS["provision_delay"], self.now)
+        return OK
+
+    def update_resource(self, name: str, counts: list[int]) -> str:
+        resource = self.resources.get(name)
+        if resource is None:
+            return NOT_FOUND
+        if resource.state != "RUNNING":
+            return PRECONDITION
+        for (pool_id, pool), count in zip(resource.pools.items(), counts, strict=True):
+            if pool.autoscaling and not pool.autoscaling[0] <= count <= pool.autoscaling[1]:
+                return INVALID
+            if not pool.autoscaling and count < self.used(name, pool_id):
+                return PRECONDITION
+        for pool, count in zip(resource.pools.values(), counts, strict=True):
+            if not pool.autoscaling:
+                pool.capacity = count
+        resource.state = "UPDATING"
+        self._at(resource, DELAYS["update_delay"], self.now)
+        return OK
+
+    def reboot_resource(self, name: str) -> str:
+        resource = self.resources.get(name)
+        if resource is None:
+            return NOT_FOUND
+        if resource.state not in ("RUNNING", "ERROR") or any(
+            job.holds and job.resource == name for job in self.jobs.values()
+        ):
+            return PRECONDITION
+        resource.state = "REBOOTING"
+        self._at(resource, DELAYS["reboot_delay"], self.now)
+        return OK
+
+    def delete_resource(self, name: str) -> str:
+        resource = self.resources.get(name)
+        if resource is None:
+            return NOT_FOUND
+        if resource.state in ("PROVISIONING", "REBOOTING", "STOPPING"):
+            return PRECONDITION
+        for job in self.jobs.values():
+            if job.resource == name and (job.holds or job.name in resource.queue):
+                job.state, job.due, job.holds = "JOB_STATE_CANCELLED", None, False
+        resource.queue.clear()
+        resource.state = "STOPPING"
+        self._at(resource, DELAYS["delete_delay"], self.now)
+        return OK
+
+    # ---- custom jobs
+
+    def create_job(self, resource_id: str | None, workers: list[dict[str, Any]]) -> tuple[str, Job | None]:
+        """The answer to a job submission, and the job when one is made."""
+        if resource_id is None:
+            job = Job("", "JOB_STATE_QUEUED")
+            self._at(job, DELAYS["job_queued_delay"], self.now)
+            return OK, job
+        name = f"{PARENT}/persistentResources/{resource_id}"
+        resource = self.resources.get(name)
+        if resource is None:
+            return NOT_FOUND, None
+        if resource.state != "RUNNING":
+            return PRECONDITION, None
+        demand: dict[str, int] = {}
+        for worker in workers:
+            hardware = s.Hardware(worker["machineSpec"], worker.get("diskSpec")).effective()
+            matching = [pool_id for pool_id, pool in resource.pools.items() if pool.hardware == hardware]
+            if not matching:
+                return INVALID, None
+            demand[matching[0]] = demand.get(matching[0], 0) + int(worker["replicaCount"])
+        if any(count > resource.pools[pool_id].capacity for pool_id, count in demand.items()):
+            return INVALID, None
+        job = Job("", "JOB_STATE_QUEUED", resource=name, demand=demand)
+        waiting = {pool_id for queued in resource.queue for pool_id in self.jobs[queued].demand}
+        free = self._free(name)
+        if waiting & demand.keys() or any(count > free[pool_id] for pool_id, count in demand.items()):
+            return (PRECONDITION, None) if self.policy == "reject" else (OK, job)
+        self._hold(job, self.now)
+        return OK, job
+
+    def add_job(self, name: str, job: Job) -> None:
+        """A job the emulator made, under the name it gave; one that does not hold replicas waits."""
+        job.name = name
+        self.jobs[name] = job
+        if job.resource and not job.holds:
+            self.resources[job.resource].queue.append(name)
+
+    def cancel_job(self, name: str) -> str:
+        job = self.jobs.get(name)
+        if job is None:
+            return NOT_FOUND
+        if job.state in TERMINAL:
+            return PRECONDITION
+        if job.state != "JOB_STATE_CANCELLING":
+            resource = self.resources.get(job.resource or "")
+            if resource is not None and name in resource.queue:
+                resource.queue.remove(name)
+                self._start_waiting(resource, self.now)
+            job.state = "JOB_STATE_CANCELLING"
+            self._at(job, DELAYS["cancel_delay"], self.now)
+        return OK
+
+    def finish_job(self, name: str, state: str) -> str:
+        job = self.jobs.get(name)
+        if job is None:
+            return NOT_FOUND
+        if job.state in (*TERMINAL, "JOB_STATE_CANCELLING"):
+            return PRECONDITION
+        self._end(job, state, self.now)
+        return OK
+
+    def delete_job(self, name: str) -> str:
+        job = self.jobs.get(name)
+        if job is None:
+            return NOT_FOUND
+        if job.state not in TERMINAL:
+            return PRECONDITION
+        del self.jobs[name]
+        return OK
+
+
+# ------------------------------------------------------------------------------ the HTTP side
+
+
+def check_status(response: Any) -> str:
+    """The canonical code of an error response, after checking it is a well-formed Status."""
+    assert 400 <= response.status_code < 500, f"{response.status_code}: {response.get_data(as_text=True)}"
+    body = response.get_json()
+    assert set(body) == {"error"}
+    error = dict(body["error"])
+    assert error["code"] == response.status_code
+    assert isinstance(error["message"], str) and error["message"]
+    code = error.pop("status")
+    json_format.ParseDict(error, status_pb2.Status(), descriptor_pool=error_details_pb2.DESCRIPTOR.pool)
+    return code
+
+
+def answer(response: Any) -> str:
+    return OK if response.status_code == 200 else check_status(response)
+
+
+def _pool(pool: dict[str, Any]) -> Pool:
+    autoscaling = pool.get("autoscalingSpec")
+    bounds = (int(autoscaling["minReplicaCount"]), int(autoscaling["maxReplicaCount"])) if autoscaling else None
+    return Pool(s.hardware_of(pool).effective(), s.capacity(pool), bounds)
+
+
+class EmulatorMachine(RuleBasedStateMachine):
+    """Random calls on the HTTP API; after each, the emulator and the model must agree."""
+
+    policy = "reject"
+
+    def __init__(self) -> None:
+        super().__init__()
+        service = Service(clock=ManualClock(), settings=Settings(admission=self.policy, **DELAYS), seed=3)
+        self.http = make_app(service).test_client()
+        self.model = Model(self.policy)
+        self.known_jobs: list[str] = []
+        self.ended: dict[str, str] = {}
+        self.reads = 0
+
+    def _expect(self, response: Any, expected: str, call: str = "") -> None:
+        got = answer(response)
+        assert got == expected, response.get_data(as_text=True)
+        if call:
+            event(f"{call}: {got}")
+
+    def _some_job(self, data: st.DataObject) -> str:
+        """A job made so far (deleted ones too), or one that never existed."""
+        return data.draw(st.sampled_from([*self.known_jobs, NO_SUCH_JOB]))
+
+    # ---- persistent resources
+
+    @initialize(data=st.data())
+    def running_resources(self, data: st.DataObject) -> None:
+        """Start from RUNNING resources, so that runs get to jobs quickly."""
+        for resource_id in RESOURCE_IDS:
+            self.create_resource(data, resource_id)
+        self.advance_clock(DELAYS["provision_delay"])
+
+    @rule(data=st.data(), resource_id=st.sampled_from(RESOURCE_IDS))
+    def create_resource(self, data: st.DataObject, resource_id: str) -> None:
+        resource = data.draw(s.persistent_resources(max_pools=2, max_replicas=4))
+        body = {"displayName": resource_id, "resourcePools": resource["resourcePools"]}
+        response = self.http.post(f"/v1/{PARENT}/persistentResources?persistentResourceId={resource_id}", json=body)
+        pools = {pool["id"]: _pool(pool) for pool in resource["resourcePools"]}
+        self._expect(response, self.model.create_resource(resource_id, pools), "create resource")
+
+    @rule(data=st.data(), resource_id=st.sampled_from(RESOURCE_IDS))
+    def update_resource(self, data: st.DataObject, resource_id: str) -> None:
+        name = f"{PARENT}/persistentResources/{resource_id}"
+        known = self.model.resources.get(name)
+        counts = (
+            data.draw(st.lists(st.integers(1, 6), min_size=len(known.pools), max_size=len(known.pools)))
+            if known
+            else [1]
+        )
+        response = self.http.patch(
+            f"/v1/{name}?updateMask=resourcePools.replicaCount",
+            json={"resourcePools": [{"replicaCount": str(count)} for count in counts]},
+        )
+        self._expect(response, self.model.update_resource(name, counts), "update resource")
+
+    @rule(resource_id=st.sampled_from(RESOURCE_IDS))
+    def reboot_resource(self, resource_id: str) -> None:
+        name = f"{PARENT}/persistentResources/{resource_id}"
+        self._expect(self.http.post(f"/v1/{name}:reboot", json={}), self.model.reboot_resource(name), "reboot")
+
+    @rule(resource_id=st.sampled_from(RESOURCE_IDS))
+    def delete_resource(self, resource_id: str) -> None:
+        name = f"{PARENT}/persistentResources/{resource_id}"
+        self._expect(self.http.delete(f"/v1/{name}"), self.model.delete_resource(name), "delete resource")
+
+    # ---- custom jobs
+
+    @rule(data=st.data(), resource_id=st.sampled_from(RESOURCE_IDS), count=st.integers(1, 3))
+    def submit_jobs(self, data: st.DataObject, resource_id: str, count: int) -> None:
+        """Jobs whose worker pools mostly match a pool of the resource, now and then one that does not."""
+        for _ in range(count):
+            self._submit(data, resource_id)
+
+    @rule(data=st.data())
+    def submit_job_without_a_resource(self, data: st.DataObject) -> None:
+        """A job on on-demand machines: it runs through its states on the clock, holding nothing."""
+        self._submit(data, None)
+
+    def _submit(self, data: st.DataObject, resource_id: str | None) -> None:
+        resource = self.model.resources.get(f"{PARENT}/persistentResources/{resource_id}")
+        workers = []
+        for _ in range(data.draw(st.integers(1, 2))):
+            if resource and data.draw(st.integers(0, 5)) < 5:
+                spec = s.hardware_of(data.draw(st.sampled_from(list(resource.pools.values()))).hardware)
+            else:
+                spec = data.draw(s.hardware())
+            workers.append(data.draw(s.worker_pools(data.draw(s.written_differently(spec)), st.integers(1, 3))))
+        job_spec: dict[str, Any] = {"workerPoolSpecs": workers}
+        if resource_id:
+            job_spec["persistentResourceId"] = resource_id
+        response = self.http.post(f"/v1/{PARENT}/customJobs", json={"displayName": "train", "jobSpec": job_spec})
+        expected, job = self.model.create_job(resource_id, workers)
+        self._expect(response, expected, "submit")
+        if job is not None:
+            name = response.get_json()["name"]
+            self.model.add_job(name, job)
+            self.known_jobs.append(name)
+            event("submit: waits in the queue" if job.resource and not job.holds else "submit: runs")
+
+    @rule(data=st.data())
+    def cancel_job(self, data: st.DataObject) -> None:
+        name = self._some_job(data)
+        self._expect(self.http.post(f"/v1/{name}:cancel", json={}), self.model.cancel_job(name), "cancel")
+
+    @rule(data=st.data(), state=st.sampled_from(("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED")))
+    def complete_job(self, data: st.DataObject, state: str) -> None:
+        name = self._some_job(data)
+        response = self.http.post(f"/emulator/v1/{name}:setOutcome", json={"state": state})
+        self._expect(response, self.model.finish_job(name, state), "complete")
+
+    @rule(data=st.data())
+    def delete_job(self, data: st.DataObject) -> None:
+        name = self._some_job(data)
+        self._expect(self.http.delete(f"/v1/{name}"), self.model.delete_job(name), "delete job")
+
+    # ---- time
+
+    @rule(seconds=st.sampled_from((0.5, 1.0, 2.0, 3.0, 7.0)))
+    def advance_clock(self, seconds: float) -> None:
+        self._expect(self.http.post("/emulator/v1/clock:advance", json={"seconds": seconds}), OK)
+        self.model.advance(seconds)
+
+    # ---- invariants
+
+    def _listed(self, collection: str, page_size: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            response = self.http.get(f"/v1/{PARENT}/{collection}?pageSize={page_size}&pageToken={token}")
+            assert response.status_code == 200, response.get_data(as_text=True)
+            body = response.get_json()
+            found += body.get(collection, [])
+            token = body.get("nextPageToken", "")
+            if not token:
+                return found
+
+    @invariant()
+    def the_emulator_agrees_with_the_model(self) -> None:
+        resources = self._listed("persistentResources", 2)
+        jobs = self._listed("customJobs", 4)
+        self._check_resources(resources)
+        self._check_jobs(jobs, {resource["name"]: resource["state"] for resource in resources})
+        self.reads += 1
+        self._read(self.made()[self.reads % len(self.made())])
+
+    def teardown(self) -> None:
+        for name in self.made():
+            self._read(name)
+
+    def made(self) -> list[str]:
+        """Every object the run made (or tried to: resource names are few and reused)."""
+        return [*(f"{PARENT}/persistentResources/{resource_id}" for resource_id in RESOURCE_IDS), *self.known_jobs]
+
+    def _read(self, name: str) -> None:
+        """An object reads as the model has it, or is NOT_FOUND when the model has none."""
+        read = self.http.get(f"/v1/{name}")
+        exists = name in self.model.resources or name in self.model.jobs
+        self._expect(read, OK if exists else NOT_FOUND)
+        if exists:
+            model = self.model.resources.get(name) or self.model.jobs[name]
+            assert read.get_json()["state"] == model.state
+
+    def _check_resources(self, listed: list[dict[str, Any]]) -> None:
+        """Each resource is listed once, in its model state, and its pools' books balance."""
+        names = [resource["name"] for resource in listed]
+        assert sorted(names) == sorted(self.model.resources), "every resource appears exactly once"
+        for shown in listed:
+            name = shown["name"]
+            assert shown["state"] == self.model.resources[name].state
+            for pool in shown["resourcePools"]:
+                used = int(pool.get("usedReplicaCount", "0"))
+                model_pool = self.model.resources[name].pools[pool["id"]]
+                assert 0 <= used <= model_pool.capacity
+                assert used == self.model.used(name, pool["id"]), "used replicas are those of the holding jobs"
+                if model_pool.autoscaling is None:
+                    assert int(pool["replicaCount"]) == model_pool.capacity
+
+    def _check_jobs(self, listed: list[dict[str, Any]], resource_states: dict[str, str]) -> None:
+        """Each job is listed once, in its model state; terminal states never change; a job that
+        holds replicas sits on a RUNNING (or UPDATING) resource."""
+        names = [job["name"] for job in listed]
+        assert sorted(names) == sorted(self.model.jobs), "every job appears exactly once"
+        for shown in listed:
+            name = shown["name"]
+            job = self.model.jobs[name]
+            assert shown["state"] == job.state, name
+            if shown["state"] in TERMINAL:
+                assert self.ended.setdefault(name, shown["state"]) == shown["state"], "a terminal state never changes"
+            if job.holds:
+                assert resource_states.get(job.resource or "") in ("RUNNING", "UPDATING")
+
+
+class QueueingMachine(EmulatorMachine):
+    """The same calls with admission policy ``queue``: jobs that do not fit now wait their turn."""
+
+    policy = "queue"
+
+
+TestRejectPolicy = EmulatorMachine.TestCase
+TestQueuePolicy = QueueingMachine.TestCase
+TestRejectPolicy.settings = settings(settings.default, max_examples=max(10, settings.default.max_examples // 10))
+"""A run is many calls: a tenth of the profile's examples, each of ``stateful_step_count`` steps."""
+TestQueuePolicy.settings = TestRejectPolicy.settings
