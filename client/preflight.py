@@ -62,8 +62,29 @@ def _resource_view(resource: Mapping[str, Any], fallback_id: str) -> tuple[dict[
     return {**spec, "name": full_name, "state": resource.get("state") or resources.RUNNING}, in_use
 
 
-def check(job: Mapping[str, Any], resource: Mapping[str, Any], used: Mapping[str, int] | None = None) -> Verdict:
+def _elsewhere(resource_name: str, location: str | None) -> ApiError | None:
+    """A job finds only persistent resources of its own location (a described name says where it is)."""
+    parts = resource_name.split("/")
+    theirs = parts[3] if len(parts) == 6 else "-"
+    if location is None or theirs in ("-", location):
+        return None
+    return ApiError(
+        Code.NOT_FOUND,
+        f'The job is created in location "{location}", but persistent resource "{resource_name}" is in '
+        f'"{theirs}": a job runs only on a persistent resource of its own project and location.',
+    )
+
+
+def check(
+    job: Mapping[str, Any],
+    resource: Mapping[str, Any],
+    used: Mapping[str, int] | None = None,
+    *,
+    location: str | None = None,
+) -> Verdict:
     """The verdict for canonical ``job`` and ``resource`` dicts; ``used`` overrides replicas in use.
+
+    ``location`` is where the job is created, when known (a gcloud command's ``--region``).
 
     Raises :class:`SpecError` when the resource itself is unusable (or ``used`` names a pool it
     lacks); everything wrong with the job is a refused verdict, as the API would answer it.
@@ -76,6 +97,9 @@ def check(job: Mapping[str, Any], resource: Mapping[str, Any], used: Mapping[str
         raise SpecError(f"--used names {', '.join(sorted(unknown))}, not a pool of {view['name']}")
     held = {pool: {OTHER_JOBS: count} for pool, count in {**in_use, **(used or {})}.items() if count}
     described = view["name"].rsplit("/", 1)[-1]
+    elsewhere = _elsewhere(view["name"], location)
+    if elsewhere is not None:
+        return Verdict(view["name"], error=elsewhere)
     if wanted and wanted != described:
         error = ApiError(
             Code.NOT_FOUND,

@@ -385,6 +385,89 @@ RULES = [
 ]
 
 
+@pytest.fixture
+def resource_file(tmp_path: Path) -> Path:
+    """The resource of the rules as ``gcloud ai persistent-resources describe --format=json`` prints it."""
+    path = tmp_path / "resource.json"
+    described = {**RESOURCE, "name": f"{PARENT}/persistentResources/{RESOURCE_ID}", "state": "RUNNING"}
+    path.write_text(json.dumps(described))
+    return path
+
+
+def check(resource: Path, command: str, *options: str) -> int:
+    return cli.main(["check", "--resource", str(resource), *options, "--", *shlex.split(command)])
+
+
+@pytest.mark.parametrize(("command", "held", "code", "status", "words"), RULES)
+def test_check_follows_the_documented_rules(
+    resource_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    held: int,
+    code: int,
+    status: str | None,
+    words: list[str],
+) -> None:
+    used = ("--used", f"k80-pool={held}") if held else ()
+    assert check(resource_file, command, *used) == code
+    out = capsys.readouterr().out
+    if code == 0:
+        assert out.startswith(
+            f'admitted: the job fits persistent resource "{PARENT}/persistentResources/{RESOURCE_ID}"'
+        )
+    else:
+        assert out.startswith(f"refused: {status}: ")
+        for word in words:
+            assert word in out
+
+
+def test_check_reads_used_replicas_from_a_described_resource(capsys: pytest.CaptureFixture[str]) -> None:
+    """The describe sample holds 2 of its 4 A100 workers: 2 fit, 3 wait for replicas held by other jobs."""
+    described = Path(__file__).parent.parent / "fixtures" / "gcloud" / "distributed-training-describe.yaml"
+    chief = "--worker-pool-spec=machine-type=n1-highmem-8,disk-size=200,container-image-uri=gcr.io/p/t:1"
+    workers = "--worker-pool-spec=machine-type=a2-highgpu-1g,accelerator-type=NVIDIA_TESLA_A100,container-image-uri=i"
+    command = f"{BASE} --persistent-resource-id=distributed-training {chief} {workers}"
+    assert check(described, f"{command},replica-count=2", "--format", "json") == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert [pool["resourcePool"] for pool in verdict["placement"]] == ["chief", "a100-workers"]
+    assert check(described, f"{command},replica-count=3") == 1
+    assert "but 2 of its 4 are free; the rest are held by other jobs (2)" in capsys.readouterr().out
+
+
+def test_check_and_submit_give_the_same_message(
+    resource_file: Path, served: ThreadedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = k80(1, disk_type="pd-standard")
+    assert check(resource_file, command) == 1
+    checked = capsys.readouterr().out.splitlines()[0].removeprefix("refused: ")
+    assert submit("--emulator", served.address, "--", *shlex.split(command)) == 1
+    submitted = capsys.readouterr().err.splitlines()[1].removeprefix("ERROR: (gcloud.ai.custom-jobs.create) ")
+    assert checked == submitted
+
+
+def test_check_refuses_what_gcloud_refuses_with_exit_2(resource_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check(resource_file, f"{ON_RESOURCE} --worker-pool-spec={K80},gpus=1,{IMAGE}") == 2
+    err = capsys.readouterr().err
+    assert "ERROR: (gcloud.ai.custom-jobs.create) argument --worker-pool-spec: valid keys are [" in err
+    assert check(resource_file, ON_RESOURCE) == 2
+    assert "One of [--config, --worker-pool-spec] must be supplied." in capsys.readouterr().err
+
+
+def test_check_with_a_config_file_and_another_region(
+    resource_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "job.yaml"
+    config.write_text(
+        "workerPoolSpecs:\n  machineSpec: {machineType: n1-standard-8}\n  replicaCount: 3\n"
+        "  diskSpec: {bootDiskType: pd-standard, bootDiskSizeGb: 200}\n  containerSpec: {imageUri: gcr.io/p/t:1}\n"
+    )
+    assert check(resource_file, f"{ON_RESOURCE} --config={config}") == 0
+    assert 'worker pool 0 (3 replicas) -> resource pool "cpu-pool"' in capsys.readouterr().out
+    elsewhere = f"{ON_RESOURCE} --config={config}".replace("--region=us-central1", "--region=europe-west4")
+    assert check(resource_file, elsewhere) == 1
+    assert 'refused: NOT_FOUND: The job is created in location "europe-west4"' in capsys.readouterr().out
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[ThreadedServer]:
     """One served emulator for the module (a server takes half a second to stop); jobs run until told."""

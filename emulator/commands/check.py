@@ -4,8 +4,9 @@ Exit status: 0 the job would be admitted, 1 it would not, 2 the input cannot be 
 
 Where the job comes from is pluggable: a job source is a function of the parsed arguments that
 returns the canonical CustomJob dict (raising :class:`client.specs.SpecError` on bad input).
-``run`` calls ``args.job_source``; ``add_parser`` sets it to :func:`job_from_file`, and another
-form of the command (such as one that reads gcloud flags) sets its own.
+``run`` calls ``args.job_source``; ``add_parser`` sets it to :func:`job_from_file`, and the words
+after ``--`` choose :func:`job_from_gcloud` when they are a ``gcloud ai custom-jobs create``
+command line (``vertex-emulator check --resource R -- gcloud ai custom-jobs create ...``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from client import preflight, specs
+from client import gcloud, preflight, specs
 
 JobSource = Callable[[argparse.Namespace], dict[str, Any]]
 ADMITTED, REFUSED, UNREADABLE = 0, 1, 2
@@ -36,6 +37,33 @@ def job_from_file(args: argparse.Namespace) -> dict[str, Any]:
     return specs.custom_job(args.job)
 
 
+def job_from_gcloud(args: argparse.Namespace) -> dict[str, Any]:
+    """The job a ``gcloud ai custom-jobs create`` command line would create (:mod:`client.gcloud`).
+
+    A command gcloud itself refuses is unreadable input, reported in gcloud's words. The command's
+    region is kept in ``args.location``: a persistent resource of another location is not found.
+    """
+    try:
+        command = gcloud.parse(args.gcloud)
+    except gcloud.GcloudError as error:
+        raise specs.SpecError(str(error)) from None
+    args.location = command.region
+    return command.job
+
+
+class _JobWords(argparse.Action):
+    """The positional words: one JOB_FILE, or a gcloud command line after ``--``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, *_: Any) -> None:
+        words = list(values or [])
+        if words[:1] == ["gcloud"]:
+            namespace.gcloud, namespace.job_source = words, job_from_gcloud
+        elif len(words) > 1:
+            parser.error(f"give one JOB_FILE, or a gcloud command line after --, not {' '.join(words)!r}")
+        else:
+            namespace.job = words[0] if words else None
+
+
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "check",
@@ -43,10 +71,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         description=(
             "Check a CustomJob (REST body, or the gcloud ai custom-jobs create --config YAML) against a "
             "persistent resource as 'gcloud ai persistent-resources describe --format=json|yaml' prints it, "
-            "with the emulator's admission rule. Exit 0 admitted, 1 refused, 2 unreadable input."
+            "with the emulator's admission rule; or, after --, a gcloud ai custom-jobs create command line. "
+            "Exit 0 admitted, 1 refused, 2 unreadable input or a command gcloud would refuse."
         ),
     )
-    parser.add_argument("job", nargs="?", metavar="JOB_FILE", help="the custom job, JSON or YAML")
+    parser.add_argument(
+        "job",
+        nargs="*",
+        action=_JobWords,
+        metavar="JOB_FILE | -- gcloud ai custom-jobs create ...",
+        help="the custom job, JSON or YAML; or, after --, the gcloud command line that would create it",
+    )
     parser.add_argument("--resource", required=True, metavar="RESOURCE_FILE", help="the persistent resource")
     parser.add_argument(
         "--used",
@@ -57,7 +92,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="replicas of a pool already held by other jobs (default: the file's usedReplicaCount)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output for people or machines")
-    parser.set_defaults(run=run, job_source=job_from_file)
+    parser.set_defaults(run=run, job_source=job_from_file, gcloud=None, location=None)
     return parser
 
 
@@ -80,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         job = args.job_source(args)
         resource = specs.persistent_resource(args.resource)
-        verdict = preflight.check(job, resource, dict(args.used))
+        verdict = preflight.check(job, resource, dict(args.used), location=args.location)
     except specs.SpecError as error:
         print(f"vertex-emulator check: {error}", file=sys.stderr)
         return UNREADABLE
