@@ -7,6 +7,7 @@ import json
 import shlex
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -358,28 +359,45 @@ def k80(replicas: int, **keys: str) -> str:
     return f"{ON_RESOURCE} --worker-pool-spec={K80},replica-count={replicas}{extra},{IMAGE}"
 
 
-# (command, replicas already held by another job, exit code, status, words of the message)
+@dataclass(frozen=True)
+class Rule:
+    """A documented rule as a gcloud command: the verdict and the words of its message."""
+
+    command: str
+    held: int = 0
+    """Replicas of the K80 pool another job already holds."""
+    code: int = 0
+    status: str | None = None
+    words: tuple[str, ...] = ()
+
+
 RULES = [
-    pytest.param(SINGLE_NODE, 0, 0, None, [], id="single-node"),
-    pytest.param(DISTRIBUTED, 0, 0, None, [], id="distributed"),
-    pytest.param(k80(1), 1, 0, None, [], id="replica-count-at-free"),
-    pytest.param(k80(2), 1, 1, "FAILED_PRECONDITION", ["needs 2 replicas", "1 of its 2 are free"], id="above-free"),
-    pytest.param(k80(3), 0, 1, "INVALID_ARGUMENT", ["asks for 3 replicas", "at most 2"], id="above-pool-maximum"),
+    pytest.param(Rule(SINGLE_NODE), id="single-node"),
+    pytest.param(Rule(DISTRIBUTED), id="distributed"),
+    pytest.param(Rule(k80(1), held=1), id="replica-count-at-free"),
     pytest.param(
-        k80(1, disk_type="pd-standard"),
-        0,
-        1,
-        "INVALID_ARGUMENT",
-        ["disk_spec.boot_disk_type is 'pd-standard' in the job but 'pd-ssd'", '"k80-pool"'],
+        Rule(k80(2), 1, 1, "FAILED_PRECONDITION", ("needs 2 replicas", "1 of its 2 are free")), id="above-free"
+    ),
+    pytest.param(Rule(k80(3), 0, 1, "INVALID_ARGUMENT", ("asks for 3 replicas", "at most 2")), id="above-pool-maximum"),
+    pytest.param(
+        Rule(
+            k80(1, disk_type="pd-standard"),
+            0,
+            1,
+            "INVALID_ARGUMENT",
+            ("disk_spec.boot_disk_type is 'pd-standard' in the job but 'pd-ssd'", '"k80-pool"'),
+        ),
         id="disk-type-differs",
     ),
     pytest.param(
-        f"{ON_RESOURCE} --worker-pool-spec={CPU},replica-count=1,{IMAGE} "
-        f"--worker-pool-spec=machine-type=n1-standard-8,disk-type=pd-ssd,disk-size=200,{IMAGE}",
-        0,
-        1,
-        "INVALID_ARGUMENT",
-        ["Worker pool 1", "boot_disk_type is 'pd-ssd' in the job but 'pd-standard'"],
+        Rule(
+            f"{ON_RESOURCE} --worker-pool-spec={CPU},replica-count=1,{IMAGE} "
+            f"--worker-pool-spec=machine-type=n1-standard-8,disk-type=pd-ssd,disk-size=200,{IMAGE}",
+            0,
+            1,
+            "INVALID_ARGUMENT",
+            ("Worker pool 1", "boot_disk_type is 'pd-ssd' in the job but 'pd-standard'"),
+        ),
         id="distributed-second-pool-disk-differs",
     ),
 ]
@@ -398,26 +416,20 @@ def check(resource: Path, command: str, *options: str) -> int:
     return cli.main(["check", "--resource", str(resource), *options, "--", *shlex.split(command)])
 
 
-@pytest.mark.parametrize(("command", "held", "code", "status", "words"), RULES)
+@pytest.mark.parametrize("rule", RULES)
 def test_check_follows_the_documented_rules(
-    resource_file: Path,
-    capsys: pytest.CaptureFixture[str],
-    command: str,
-    held: int,
-    code: int,
-    status: str | None,
-    words: list[str],
+    resource_file: Path, capsys: pytest.CaptureFixture[str], rule: Rule
 ) -> None:
-    used = ("--used", f"k80-pool={held}") if held else ()
-    assert check(resource_file, command, *used) == code
+    used = ("--used", f"k80-pool={rule.held}") if rule.held else ()
+    assert check(resource_file, rule.command, *used) == rule.code
     out = capsys.readouterr().out
-    if code == 0:
+    if rule.code == 0:
         assert out.startswith(
             f'admitted: the job fits persistent resource "{PARENT}/persistentResources/{RESOURCE_ID}"'
         )
     else:
-        assert out.startswith(f"refused: {status}: ")
-        for word in words:
+        assert out.startswith(f"refused: {rule.status}: ")
+        for word in rule.words:
             assert word in out
 
 
@@ -491,24 +503,18 @@ def submit(*words: str) -> int:
     return cli.main(["submit", *words])
 
 
-@pytest.mark.parametrize(("command", "held", "code", "status", "words"), RULES)
+@pytest.mark.parametrize("rule", RULES)
 def test_submit_follows_the_documented_rules(
-    served: ThreadedServer,
-    capsys: pytest.CaptureFixture[str],
-    command: str,
-    held: int,
-    code: int,
-    status: str | None,
-    words: list[str],
+    served: ThreadedServer, capsys: pytest.CaptureFixture[str], rule: Rule
 ) -> None:
-    if held:
-        holding(served.service, held)
+    if rule.held:
+        holding(served.service, rule.held)
     before = job_names(served.service)
-    assert submit("--emulator", served.address, "--", *shlex.split(command)) == code
+    assert submit("--emulator", served.address, "--", *shlex.split(rule.command)) == rule.code
     out, err = capsys.readouterr()
     assert err.startswith(f"Using endpoint [{served.url}/]\n")
     after = job_names(served.service)
-    if code == 0:
+    if rule.code == 0:
         (name,) = set(after) - set(before)
         assert f"CustomJob [{name}] is submitted successfully." in err
         assert f"  $ gcloud ai custom-jobs describe {name}\n" in err
@@ -517,8 +523,8 @@ def test_submit_follows_the_documented_rules(
     else:
         assert after == before, "a refused job is not created"
         first = err.splitlines()[1]
-        assert first.startswith(f"ERROR: (gcloud.ai.custom-jobs.create) {status}: ")
-        for word in words:
+        assert first.startswith(f"ERROR: (gcloud.ai.custom-jobs.create) {rule.status}: ")
+        for word in rule.words:
             assert word in err
         assert "fieldViolations:" in err
 
