@@ -16,7 +16,7 @@ import requests
 
 from client import gcloud
 from client.gcloud import GcloudError
-from emulator import cli
+from emulator import cli, fixtures
 from emulator.server import ThreadedServer
 from emulator.service import Service
 from tests.conftest import PARENT, PROJECT, demo_pool, job_body, new_service
@@ -621,3 +621,23 @@ def test_requests_as_gclouds_apitools_client_sends_them(served: ThreadedServer) 
         f"{base}/customJobs?alt=json", json={**body, "displayName": ""}, headers=GCLOUD_HEADERS, timeout=10
     )
     assert (refused.status_code, refused.json()["error"]["status"]) == (400, "INVALID_ARGUMENT")
+
+
+def readme_command(program: str) -> list[str]:
+    """The README's one-liner of ``vertex-emulator PROGRAM`` in "The gcloud path", as the shell splits it."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## The gcloud path", 1)[1]
+    (block,) = [block for block in section.split("```bash\n")[1:] if block.startswith(f"vertex-emulator {program}")]
+    return shlex.split(block.split("```", 1)[0].replace("\\\n", " "))[1:]
+
+
+def test_the_readme_one_liners_run(server: ThreadedServer, capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).parent.parent
+    check_words = readme_command("check")
+    assert cli.main([str(root / word) if word.startswith("fixtures/") else word for word in check_words]) == 0
+    assert capsys.readouterr().out.startswith("admitted: ")
+    server.service.reset()
+    fixtures.load(server.service, [root / "fixtures" / "demo"], PROJECT, "us-central1")
+    submit_words = [server.address if word == "127.0.0.1:8080" else word for word in readme_command("submit")]
+    assert cli.main(submit_words) == 0
+    assert "is submitted successfully." in capsys.readouterr().err
