@@ -1,0 +1,198 @@
+"""The pytest plugin (``pytest11`` entry point ``vertex_emulator``): fixtures for Vertex AI tests.
+
+- ``vertex_emulator``: a fresh in-process emulator per test (no socket), the SDK pointed at it.
+- ``vertex_emulator_server``: a fresh emulator on a free loopback port, served by a thread, with
+  ``VERTEX_AI_EMULATOR_HOST`` set for the test and the SDK pointed at it.
+
+Both hand out a :class:`VertexHarness`. With ``--vertex-target=real`` both hand out a harness on
+the real regional endpoint instead (``--vertex-project``, ``--vertex-location``, credentials from
+the ``vertex_credentials`` fixture, application default credentials unless overridden), so a
+suite written against them runs unchanged on the real service; the emulator-only controls
+(clock, outcomes) skip the test there.
+
+Nothing heavy is imported until a fixture is used: the plugin loads in every pytest run of an
+environment that installs it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+    from client.vertex import VertexClient
+    from emulator.service import Service
+
+TARGETS = ("emulator", "real")
+DEFAULT_PROJECT = "my-project"
+DEFAULT_LOCATION = "us-central1"
+EMULATOR_BUCKET = "gs://vertex-emulator-staging"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("vertex-emulator", "Vertex AI emulator fixtures")
+    group.addoption(
+        "--vertex-target",
+        choices=TARGETS,
+        default="emulator",
+        help="where the vertex_emulator fixtures point: a fresh emulator (default) or the real Vertex AI",
+    )
+    group.addoption(
+        "--vertex-project",
+        default=None,
+        help=f"project of the fixtures (default: $GOOGLE_CLOUD_PROJECT, else {DEFAULT_PROJECT})",
+    )
+    group.addoption(
+        "--vertex-location", default=DEFAULT_LOCATION, help=f"location of the fixtures (default {DEFAULT_LOCATION})"
+    )
+    group.addoption(
+        "--vertex-staging-bucket",
+        default=None,
+        help=f"the SDK's staging bucket (default on the emulator: {EMULATOR_BUCKET}, where nothing is written)",
+    )
+
+
+@dataclass
+class VertexHarness:
+    """What a test gets: a client, where it points, and (on an emulator) the emulator itself."""
+
+    client: VertexClient
+    project: str
+    location: str
+    service: Service | None = None
+    url: str | None = None
+
+    @property
+    def parent(self) -> str:
+        return f"projects/{self.project}/locations/{self.location}"
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.service is not None
+
+    def emulator(self) -> Service:
+        """The emulator's :class:`Service`; skips the test on the real target, which has none."""
+        if self.service is None:
+            pytest.skip(
+                "needs the emulator's controls; the fixtures point at the real Vertex AI (--vertex-target=real)"
+            )
+        return self.service
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's manual clock: due transitions (provisioning, job ends) happen."""
+        self.emulator().advance(seconds)
+
+    def set_outcome(self, job: Any, state: str = "JOB_STATE_SUCCEEDED", error: dict[str, Any] | None = None) -> None:
+        """End a job now, SUCCEEDED or FAILED (with a google.rpc.Status ``error``)."""
+        self.emulator().set_outcome(self.client.job_name(job), state, error, None, None)
+
+
+@dataclass(frozen=True)
+class _Options:
+    target: str
+    project: str
+    location: str
+    bucket: str | None
+
+
+def _options(config: pytest.Config) -> _Options:
+    target = config.getoption("--vertex-target")
+    project = config.getoption("--vertex-project") or os.environ.get("GOOGLE_CLOUD_PROJECT") or DEFAULT_PROJECT
+    bucket = config.getoption("--vertex-staging-bucket") or (EMULATOR_BUCKET if target == "emulator" else None)
+    return _Options(target, project, config.getoption("--vertex-location"), bucket)
+
+
+@contextmanager
+def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, credentials: Any) -> Iterator[None]:
+    """The SDK's global config for one test, REST, fresh before and after; job polls at once on
+    an emulator (its clock, not the SDK's five-second sleep, decides how long a job runs)."""
+    from google.cloud import aiplatform
+    from google.cloud.aiplatform import jobs
+
+    from client.sdk import reset_sdk
+
+    reset_sdk()
+    aiplatform.init(
+        project=options.project,
+        location=options.location,
+        staging_bucket=options.bucket,
+        api_transport="rest",
+        api_endpoint=url,
+        credentials=credentials,
+    )
+    if options.target == "emulator":
+        monkeypatch.setattr(jobs, "_JOB_WAIT_TIME", 0)
+    try:
+        yield
+    finally:
+        reset_sdk()
+
+
+@contextmanager
+def _real(options: _Options, monkeypatch: pytest.MonkeyPatch, credentials: Credentials | None) -> Iterator[Any]:
+    from client.vertex import VertexClient
+
+    client = VertexClient.real(options.project, options.location, credentials)
+    with _sdk(options, monkeypatch, None, client.endpoint.credentials):
+        yield VertexHarness(client, options.project, options.location, url=client.endpoint.url)
+
+
+@pytest.fixture
+def vertex_credentials() -> Credentials | None:
+    """Credentials for ``--vertex-target=real``; None means application default credentials.
+
+    Override it in a ``conftest.py`` to use others.
+    """
+    return None
+
+
+@pytest.fixture
+def vertex_emulator(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, vertex_credentials: Credentials | None
+) -> Iterator[VertexHarness]:
+    """A fresh in-process emulator (manual clock) answering the Vertex AI hosts, the SDK on it."""
+    options = _options(request.config)
+    if options.target == "real":
+        with _real(options, monkeypatch, vertex_credentials) as harness:
+            yield harness
+        return
+    from google.auth.credentials import AnonymousCredentials
+
+    from client.inprocess import mock_vertex
+    from client.vertex import VertexClient
+
+    with mock_vertex() as service, _sdk(options, monkeypatch, None, AnonymousCredentials()):
+        client = VertexClient.real(options.project, options.location, AnonymousCredentials())
+        yield VertexHarness(client, options.project, options.location, service, client.endpoint.url)
+
+
+@pytest.fixture
+def vertex_emulator_server(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, vertex_credentials: Credentials | None
+) -> Iterator[VertexHarness]:
+    """A fresh emulator (manual clock) on a free loopback port, like ``ThreadedMotoServer(port=0)``.
+
+    ``VERTEX_AI_EMULATOR_HOST`` names it for the test, so code that reads it (a ``VertexClient()``,
+    or a subprocess run through ``vertex-emulator exec``'s redirect) finds it too.
+    """
+    options = _options(request.config)
+    if options.target == "real":
+        with _real(options, monkeypatch, vertex_credentials) as harness:
+            yield harness
+        return
+    from client.target import EMULATOR_HOST_ENV
+    from client.vertex import VertexClient
+    from emulator.server import ThreadedServer
+
+    with ThreadedServer() as server:
+        monkeypatch.setenv(EMULATOR_HOST_ENV, server.address)
+        client = VertexClient.emulator(options.project, options.location, server.address)
+        with _sdk(options, monkeypatch, server.url, client.endpoint.credentials):
+            yield VertexHarness(client, options.project, options.location, server.service, server.url)
