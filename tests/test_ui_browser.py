@@ -255,6 +255,15 @@ def test_a_thousand_jobs_page_and_filter(driver: Any) -> None:
         second = set(_jobs(page))
         assert len(second) == 25 and not first & second
 
+        from selenium.webdriver.support.ui import Select
+
+        state = Select(page.find_element(_by().ID, "job-state"))
+        assert state.first_selected_option.text == "Any state"
+        state.select_by_visible_text("FAILED (1)")
+        _wait(page, lambda d: _text(d, "#page-info") == "Page 1 · 1 job shown", "the state was not applied")
+        assert list(_jobs(page)) == ["smoke-test"]
+        state.select_by_value("")
+
         page.find_element(_by().ID, "job-name").send_keys("special")
         _press(page, "#job-filter button[type=submit]")
         _wait(page, lambda d: _text(d, "#page-info") == "Page 1 · 10 jobs shown", "the filter was not applied")

@@ -554,14 +554,19 @@
       act("Reset the emulator? Every persistent resource, job and operation is deleted.",
         () => api("POST", "/emulator/v1/reset", {}),
         "The emulator was reset."));
-    $("job-filter").addEventListener("submit", (event) => {
-      event.preventDefault();
+    const applyFilter = () => {
       view.jobScope = $("job-scope").value;
       view.filter = { state: $("job-state").value, name: $("job-name").value.trim() };
       view.pageSize = Number($("page-size").value);
       view.tokens = [""];
       refresh();
+    };
+    $("job-filter").addEventListener("submit", (event) => {
+      event.preventDefault();
+      applyFilter();
     });
+    // A choice in a list applies at once, so a refresh never puts back a value the user just changed.
+    for (const id of ["job-scope", "job-state", "page-size"]) $(id).addEventListener("change", applyFilter);
     $("scope-form").addEventListener("submit", (event) => {
       event.preventDefault();
       view.tokens = [""];
