@@ -179,8 +179,9 @@ def vertex_emulator_server(
 ) -> Iterator[VertexHarness]:
     """A fresh emulator (manual clock) on a free loopback port, like ``ThreadedMotoServer(port=0)``.
 
-    ``VERTEX_AI_EMULATOR_HOST`` names it for the test, so code that reads it (a ``VertexClient()``,
-    or a subprocess run through ``vertex-emulator exec``'s redirect) finds it too.
+    ``VERTEX_AI_EMULATOR_HOST`` names it for the test, so code that reads it finds it too: a
+    ``VertexClient()``, ``client.use_emulator()``, or a subprocess started with
+    ``client.sitedir.PATH`` on its ``PYTHONPATH`` (the redirect ``vertex-emulator exec`` uses).
     """
     options = _options(request.config)
     if options.target == "real":

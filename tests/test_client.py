@@ -4,6 +4,8 @@ and a ``responses`` mock of the real regional endpoint; plus specs, waits and ``
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,3 +259,15 @@ def test_use_emulator_runs_the_documentation_sample_unchanged(sdk_fast: None) ->
         )
         [job] = VertexClient.emulator(PROJECT, LOCATION, host=server.address).list_jobs()
         assert (job.display_name, job.state) == ("my-job", JobState.JOB_STATE_SUCCEEDED)
+
+
+def test_the_package_and_the_plugin_import_nothing_heavy() -> None:
+    """pytest imports the plugin in every run of an environment that installs it."""
+    import client
+
+    code = "import sys, client, client.pytest_plugin; print(sorted(m for m in sys.modules if 'aiplatform' in m))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+    assert all(getattr(client, name) is not None for name in client.__all__)
+    with pytest.raises(AttributeError):
+        _ = client.nothing_here
