@@ -97,41 +97,33 @@ def test_a_data_dir_in_use_is_refused(tmp_path: Path) -> None:
         store.attach(new_service(), tmp_path)
 
 
+def _sql(path: Path, *statements: str) -> None:
+    database = sqlite3.connect(path)
+    for statement in statements:
+        database.execute(statement)
+    database.commit()
+    database.close()
+
+
 def _other_layout(path: Path) -> None:
-    database = sqlite3.connect(path)
-    database.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    database.executemany("INSERT INTO meta VALUES (?, ?)", [("application", "vertex-emulator"), ("layout", "0")])
-    database.commit()
-    database.close()
+    _sql(
+        path,
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "INSERT INTO meta VALUES ('application', 'vertex-emulator'), ('layout', '0')",
+    )
 
 
-def _foreign(path: Path) -> None:
-    database = sqlite3.connect(path)
-    database.execute("CREATE TABLE notes (text TEXT)")
-    database.commit()
-    database.close()
+def _kept_then(*statements: str) -> Any:
+    """A data dir written by a busy emulator, then changed behind its back."""
 
+    def spoil(path: Path) -> None:
+        service = new_service(job_duration=None)
+        kept = store.attach(service, path.parent)
+        _busy(service)
+        kept.close()
+        _sql(path, *statements)
 
-def _broken_row(path: Path) -> None:
-    service = new_service()
-    kept = store.attach(service, path.parent)
-    _busy(service)
-    kept.close()
-    database = sqlite3.connect(path)
-    database.execute("UPDATE objects SET body = '{\"name\": 1' WHERE collection = 'customJobs'")
-    database.commit()
-    database.close()
-
-
-def _inconsistent(path: Path) -> None:
-    service = new_service(job_duration=None)
-    kept = store.attach(service, path.parent)
-    _busy(service)
-    kept.close()
-    database = sqlite3.connect(path)
-    database.execute("DELETE FROM objects WHERE collection = 'customJobs'")
-    database.commit()
-    database.close()
+    return spoil
 
 
 @pytest.mark.parametrize(
@@ -140,9 +132,9 @@ def _inconsistent(path: Path) -> None:
         (lambda path: path.write_bytes(b"definitely not a database\n" * 100), "not an SQLite database"),
         (lambda path: path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 4000), "corrupt"),
         (_other_layout, "layout version 0, this emulator reads version 1"),
-        (_foreign, "not a vertex-emulator data dir"),
-        (_broken_row, "corrupt"),
-        (_inconsistent, "inconsistent"),
+        (lambda path: _sql(path, "CREATE TABLE notes (text TEXT)"), "not a vertex-emulator data dir"),
+        (_kept_then("UPDATE objects SET body = '{\"name\": 1' WHERE collection = 'customJobs'"), "corrupt"),
+        (_kept_then("DELETE FROM objects WHERE collection = 'customJobs'"), "inconsistent"),
     ],
     ids=["garbage", "bad-pages", "older-layout", "foreign-database", "broken-row", "inconsistent"],
 )
