@@ -78,10 +78,16 @@ def test_an_unmodified_sdk_program_runs_against_the_emulator(
         pass
 
 
-def test_the_exit_status_of_a_command_comes_back(capfd: pytest.CaptureFixture[str]) -> None:
+def test_the_exit_status_of_a_command_comes_back(
+    capfd: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sitecustomize.py").write_text("print('the shadowed sitecustomize ran')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     code = "import os, sys; print(os.environ['VERTEX_AI_EMULATOR_HOST']); sys.exit(3)"
-    assert cli.main(["exec", "--", sys.executable, "-S", "-c", code]) == 3
-    assert capfd.readouterr().out.startswith("127.0.0.1:")
+    assert cli.main(["exec", "--", sys.executable, "-c", code]) == 3
+    shadowed, address = capfd.readouterr().out.splitlines()
+    assert shadowed == "the shadowed sitecustomize ran"
+    assert address.startswith("127.0.0.1:")
     assert cli.main(["exec", "--", "no-such-command-here"]) == 127
     assert cli.main(["exec"]) == 2
     assert "give the command to run" in capfd.readouterr().err
