@@ -136,3 +136,23 @@ def test_only_shipped_files_are_served(asset: str) -> None:
     answer = _client(new_service()).get(f"/emulator/ui/{asset}")
     assert answer.status_code == 404
     assert answer.get_json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_a_distributed_job_holds_and_waits_on_each_of_its_pools() -> None:
+    service = new_service(admission="queue", job_duration=None)
+    service.seed_resource(PARENT, "demo", demo_resource("demo"))
+    service.create_job(PARENT, job("cpu-hog", "demo", worker_pool(CPU, 4, CPU_DISK)), "v1")
+    service.create_job(
+        PARENT, job("chief-and-workers", "demo", worker_pool(K80, 1), worker_pool(CPU, 2, CPU_DISK)), "v1"
+    )
+    pools = _pools(_client(service))
+    assert _names(pools["k80-pool"]["holders"]) == []
+    assert [(ref["displayName"], ref["replicas"]) for ref in pools["k80-pool"]["queued"]] == [("chief-and-workers", 1)]
+    assert [(ref["displayName"], ref["replicas"]) for ref in pools["cpu-pool"]["queued"]] == [("chief-and-workers", 2)]
+
+    service.cancel_job(pools["cpu-pool"]["holders"][0]["name"])
+    service.advance(1)
+    pools = _pools(_client(service))
+    assert [(ref["displayName"], ref["replicas"]) for ref in pools["k80-pool"]["holders"]] == [("chief-and-workers", 1)]
+    assert [(ref["displayName"], ref["replicas"]) for ref in pools["cpu-pool"]["holders"]] == [("chief-and-workers", 2)]
+    assert pools["k80-pool"]["queued"] == pools["cpu-pool"]["queued"] == []

@@ -28,13 +28,16 @@ def _job_ref(name: str, job: CustomJob | None, replicas: int) -> dict[str, Any]:
     return ref
 
 
-def requested_replicas(job: CustomJob) -> int:
-    """Replicas a waiting job asks for in all; placement decides the pools only once it starts."""
-    return sum(
-        int(pool.get("replicaCount") or 0)
-        for pool in job.spec["jobSpec"]["workerPoolSpecs"]
-        if not specs.worker_pool_is_empty(pool)
-    )
+def _wanted(job: CustomJob, view: dict[str, Any]) -> dict[str, int]:
+    """Replicas a waiting job wants of each pool it could run on: placement decides only when it starts."""
+    wanted: dict[str, int] = {}
+    for worker_pool in job.spec["jobSpec"]["workerPoolSpecs"]:
+        if specs.worker_pool_is_empty(worker_pool):
+            continue
+        alone = {"jobSpec": {"workerPoolSpecs": [worker_pool]}}
+        for pool_id in admission.candidate_pools(alone, view):
+            wanted[pool_id] = wanted.get(pool_id, 0) + int(worker_pool.get("replicaCount") or 0)
+    return wanted
 
 
 def _waiting_by_pool(resource: PersistentResource, find_job: FindJob) -> dict[str, list[dict[str, Any]]]:
@@ -45,9 +48,8 @@ def _waiting_by_pool(resource: PersistentResource, find_job: FindJob) -> dict[st
         job = find_job(name)
         if job is None:
             continue
-        ref = _job_ref(name, job, requested_replicas(job))
-        for pool_id in sorted(admission.candidate_pools(job.spec, view)):
-            waiting[pool_id].append({**ref, "position": len(waiting[pool_id]) + 1})
+        for pool_id, replicas in sorted(_wanted(job, view).items()):
+            waiting[pool_id].append({**_job_ref(name, job, replicas), "position": len(waiting[pool_id]) + 1})
     return waiting
 
 
