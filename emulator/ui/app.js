@@ -7,6 +7,8 @@
 
 (() => {
   const POLL_MS = 2000;
+  const TOKEN_KEY = "vertex-emulator-control-token";
+  const CONTROL = "/emulator/v1/";
   const REFS_SHOWN = 20;
   const RESOURCE_PAGES = 10;
   const JOB_STATES = [
@@ -27,6 +29,7 @@
 
   const view = {
     control: null, // null until the first answer, then true (control API on) or false (read-only)
+    locked: false, // read-only because the control API wants a token (403), not because it is off (404)
     manualClock: false,
     scopes: [],
     jobScope: "",
@@ -65,6 +68,8 @@
 
   async function api(method, path, body) {
     const init = { method, cache: "no-store", headers: { Accept: "application/json" } };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token && path.startsWith(CONTROL)) init.headers["X-Emulator-Token"] = token;
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -275,6 +280,9 @@
         `${data.clock.manual ? "manual clock" : "real clock"} · admission: ${data.admission}`;
     }
     $("controls").hidden = !view.control;
+    $("scope-form").hidden = view.control;
+    $("token-form").hidden = view.control || !view.locked;
+    if (view.control) $("mode").textContent = "";
     $("advance-form").hidden = !(view.control && view.manualClock);
     const parents = data.scopes.map((item) => item.parent);
     if (!parents.includes(view.jobScope)) {
@@ -367,14 +375,19 @@
     };
   }
 
-  function turnReadOnly() {
+  function turnReadOnly(status) {
     view.control = false;
-    $("controls").hidden = true;
-    $("scope-form").hidden = false;
+    view.locked = status === 403;
     $("clock").textContent = "Read-only";
-    $("mode").textContent =
-      "The control API is off or needs a token (it answered 403/404), so this page shows what the real API " +
-      "lists and offers no actions.";
+    $("mode").textContent = view.locked
+      ? "The control API needs the token given to serve --control-token: until you give it here, this page " +
+        "shows what the real API lists and offers no actions."
+      : "The control API is off (serve --control off), so this page shows what the real API lists and offers " +
+        "no actions.";
+    if (view.locked && sessionStorage.getItem(TOKEN_KEY)) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      say("The control API refused that token.", true);
+    }
   }
 
   async function loadOverview() {
@@ -386,7 +399,7 @@
         return;
       } catch (failure) {
         if (!(failure instanceof ApiFailure) || ![403, 404].includes(failure.status)) throw failure;
-        turnReadOnly();
+        turnReadOnly(failure.status);
       }
     }
     showOverview(await readOnlyOverview());
@@ -567,6 +580,14 @@
     });
     // A choice in a list applies at once, so a refresh never puts back a value the user just changed.
     for (const id of ["job-scope", "job-state", "page-size"]) $(id).addEventListener("change", applyFilter);
+    $("token-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(TOKEN_KEY, $("control-token").value);
+      $("control-token").value = "";
+      view.control = null;
+      say("");
+      refresh();
+    });
     $("scope-form").addEventListener("submit", (event) => {
       event.preventDefault();
       view.tokens = [""];
