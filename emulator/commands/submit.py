@@ -35,7 +35,8 @@ def add_parser(sub: Any) -> None:
             "Create a custom job on a running emulator from a `gcloud ai custom-jobs create` command line, "
             "printing what gcloud prints. Example: vertex-emulator submit -- gcloud ai custom-jobs create "
             "--region=us-central1 --display-name=train --persistent-resource-id=demo "
-            "--worker-pool-spec=machine-type=n1-standard-4,replica-count=1,container-image-uri=IMAGE"
+            "--worker-pool-spec=machine-type=n1-standard-4,replica-count=1,container-image-uri=IMAGE. "
+            "Exit 0 created, 1 refused by the emulator (or unreachable), 2 a command gcloud would refuse."
         ),
     )
     parser.add_argument(
@@ -43,7 +44,12 @@ def add_parser(sub: Any) -> None:
         metavar="HOST:PORT",
         help=f"the emulator to submit to (default: ${target.EMULATOR_HOST_ENV})",
     )
-    parser.add_argument("gcloud", nargs=argparse.REMAINDER, metavar="-- gcloud ai custom-jobs create ...")
+    parser.add_argument(
+        "gcloud",
+        nargs=argparse.REMAINDER,
+        metavar="-- gcloud ai custom-jobs create ...",
+        help="the gcloud command line, as a CI script runs it",
+    )
     parser.set_defaults(run=run)
 
 
