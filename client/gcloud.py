@@ -161,34 +161,26 @@ def split_list(value: str) -> list[str]:
     return value.split(delimiter) if value else []
 
 
-def _flag_error(message: str) -> argparse.ArgumentTypeError:
-    return argparse.ArgumentTypeError(message)
-
-
 def _worker_pool_flag(value: str) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     for item in split_list(value):
         key, equals, raw = item.partition("=")
         if not equals:
-            raise _flag_error(
+            raise argparse.ArgumentTypeError(
                 f"Bad syntax for dict arg: [{item}]. Please see `gcloud topic flags-file` or `gcloud topic "
                 "escaping` for information on providing list or dictionary flag values with special characters."
             )
         if key not in WORKER_POOL_KEYS:
-            raise _flag_error(f"valid keys are [{', '.join(sorted(WORKER_POOL_KEYS))}]; received: {key}")
+            raise argparse.ArgumentTypeError(f"valid keys are [{', '.join(sorted(WORKER_POOL_KEYS))}]; received: {key}")
         try:
             spec[key] = WORKER_POOL_KEYS[key](raw)
         except ValueError:
-            raise _flag_error(f"Invalid value [{raw}] for key [{key}]: expected an integer.") from None
+            raise argparse.ArgumentTypeError(f"Invalid value [{raw}] for key [{key}]: expected an integer.") from None
     return spec
 
 
 def _dict_flag(value: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in split_list(value):
-        key, _, raw = item.partition("=")
-        pairs[key] = raw
-    return pairs
+    return dict(item.partition("=")[::2] for item in split_list(value))
 
 
 class _Update(argparse.Action):
