@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: run test lint format test-deep clean browser screenshot
+.PHONY: run test lint format test-deep clean browser screenshot bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test: lint browser
 
 test-deep: $(STAMP)
 	NO_GCE_CHECK=True HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q tests
+
+# Benchmarks (bench/, README "Performance"): the full run installs moto, the peer it compares with.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	NO_GCE_CHECK=True $(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	NO_GCE_CHECK=True $(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

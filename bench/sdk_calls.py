@@ -1,0 +1,74 @@
+"""Per-call cost through the official SDK, in-process: a GAPIC create + get pair, emulator vs floor.
+
+Both sides run the same ``JobServiceClient`` over REST, routed by ``responses`` through the same
+``client.inprocess.intercept``; only the app behind the routing differs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask
+
+from bench import floor, workload
+from bench.stats import Row, cpu, paired
+from client.inprocess import intercept
+from emulator.http.app import make_app
+
+TARGET_RATIO = 1.3
+
+
+@contextmanager
+def routed(app: Flask) -> Iterator[None]:
+    mock = intercept(app)
+    try:
+        yield
+    finally:
+        mock.stop()
+        mock.reset()
+
+
+def _client() -> object:
+    os.environ.setdefault("NO_GCE_CHECK", "True")
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import aiplatform_v1
+
+    return aiplatform_v1.JobServiceClient(transport="rest", credentials=AnonymousCredentials())
+
+
+def _pairs(app: Flask, calls: int) -> float:
+    """Seconds per create + get pair, after one untimed pair (first-use imports are not per-call cost)."""
+    from google.cloud import aiplatform_v1
+
+    client = _client()
+    job = aiplatform_v1.CustomJob.from_json(json.dumps(workload.job_body()))
+
+    def run(count: int) -> None:
+        for _ in range(count):
+            created = client.create_custom_job(parent=workload.PARENT, custom_job=job)  # type: ignore[attr-defined]
+            client.get_custom_job(name=created.name)  # type: ignore[attr-defined]
+
+    with routed(app):
+        run(1)
+        return cpu(lambda: run(calls)) / calls
+
+
+def measure(calls: int, repeats: int) -> list[Row]:
+    bodies = floor.canned(workload.job_body())
+    result = paired(
+        lambda: _pairs(make_app(workload.service()), calls),
+        lambda: _pairs(floor.app(bodies), calls),
+        repeats,
+    )
+    row = result.row(
+        "per call (SDK, in-process)",
+        "GAPIC create_custom_job + get_custom_job",
+        "s",
+        "do-nothing Flask app, same bodies",
+        f"<= {TARGET_RATIO}x floor",
+        result.ratio <= TARGET_RATIO,
+    )
+    return [row]

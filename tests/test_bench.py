@@ -1,0 +1,77 @@
+"""The benchmark's code paths, on the tiny plan, so that ``make bench`` cannot rot.
+
+No timing is asserted: only that every section runs against the real emulator, the floor and
+(when installed) moto, and reports every figure it promises in the shape the table and the JSON
+file use. The comparisons with moto are skipped when the ``bench`` extra is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bench import run
+from bench.stats import Row, paired, table
+
+MOTO = run.moto_installed()
+needs_moto = pytest.mark.skipif(not MOTO, reason="moto is not installed (pip install -e '.[bench]')")
+
+
+def _check(rows: list[Row]) -> None:
+    for row in rows:
+        assert math.isfinite(row.value) and row.value > 0, row
+        assert row.target and row.met in (True, False), row
+        if row.baseline_name:
+            assert row.baseline is not None and row.baseline > 0, row
+            assert row.ratio is not None and row.ratio > 0, row
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One run of every section on the tiny plan, through the command line, as ``make bench`` runs it."""
+    path = tmp_path_factory.mktemp("bench") / "latest.json"
+    assert run.main(["--plan", "tiny", "--json", str(path)]) == 0
+    return json.loads(path.read_text())
+
+
+def test_every_section_reports_its_figures(results: dict) -> None:
+    rows = [Row(**row) for row in results["rows"]]
+    _check(rows)
+    sections = {row.section for row in rows}
+    assert {"cold start", "per call (SDK, in-process)", "memory"} <= sections
+    assert {"scaling, 1 pool", "scaling, 2 pools"} <= sections
+    measures = [row.measure for row in rows]
+    assert sum("admit" in measure for measure in measures) == 2
+    assert any("--data-dir" in measure for measure in measures)
+    assert results["moto"] is MOTO
+    assert results["plan"] == "tiny"
+
+
+@needs_moto
+def test_moto_is_compared_where_it_is_installed(results: dict) -> None:
+    baselines = [row["baseline_name"] for row in results["rows"]]
+    assert any(name.startswith("moto_server") for name in baselines)
+    assert sum("moto" in name for name in baselines) == 2
+
+
+def test_the_table_has_a_line_per_figure(results: dict) -> None:
+    rows = [Row(**row) for row in results["rows"]]
+    lines = table(rows).splitlines()
+    assert len(lines) == len(rows) + 2
+    assert all(line.startswith("|") and line.endswith("|") for line in lines)
+
+
+def test_comparisons_alternate_and_take_medians_of_ratios() -> None:
+    order: list[str] = []
+    values = iter([1.0, 1.0, 2.0, 10.0, 6.0, 3.0])
+
+    def measured(name: str) -> float:
+        order.append(name)
+        return next(values)
+
+    result = paired(lambda: measured("a"), lambda: measured("b"), 3)
+    assert order == ["a", "b", "b", "a", "a", "b"]
+    assert (result.subject, result.baseline) == (6.0, 2.0)
+    assert result.ratio == 2.0, "the median of 1/1, 10/2 and 6/3, not the ratio of the medians (3)"
