@@ -623,6 +623,26 @@ def test_requests_as_gclouds_apitools_client_sends_them(served: ThreadedServer) 
     assert (refused.status_code, refused.json()["error"]["status"]) == (400, "INVALID_ARGUMENT")
 
 
+def test_persistent_resources_as_gclouds_apitools_client_sends_them(served: ThreadedServer) -> None:
+    """``gcloud ai persistent-resources create --resource-pool-spec=...`` posts the resource with its id as a
+    query parameter and gets an Operation, whose name gcloud then reads back."""
+    pool = {
+        "machineSpec": {"machineType": "n1-standard-4"},
+        "replicaCount": "1",
+        "diskSpec": {"bootDiskType": "pd-ssd"},
+    }
+    created = requests.post(
+        f"{served.url}/v1/{PARENT}/persistentResources?alt=json&persistentResourceId=from-gcloud",
+        json={"displayName": "from gcloud", "resourcePools": [pool]},
+        headers=GCLOUD_HEADERS,
+        timeout=10,
+    )
+    assert created.status_code == 200, created.text
+    operation = requests.get(f"{served.url}/v1/{created.json()['name']}?alt=json", headers=GCLOUD_HEADERS, timeout=10)
+    assert operation.json()["done"] is True
+    assert operation.json()["response"]["name"] == f"{PARENT}/persistentResources/from-gcloud"
+
+
 def readme_command(program: str) -> list[str]:
     """The README's one-liner of ``vertex-emulator PROGRAM`` in "The gcloud path", as the shell splits it."""
     readme = (Path(__file__).parent.parent / "README.md").read_text()
