@@ -6,6 +6,7 @@ run deterministic: nothing moves until a test says so.
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -31,6 +32,8 @@ class ManualClock:
 
     manual = True
     DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    LAST_INSTANT = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+    """The last instant a ``google.protobuf.Timestamp`` can carry: the clock stops short of it."""
 
     def __init__(self, start: float = DEFAULT_START) -> None:
         self._now = start
@@ -41,12 +44,14 @@ class ManualClock:
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock never goes back")
-        self._now += seconds
+        self.set(self._now + seconds)
         return self._now
 
     def set(self, instant: float) -> None:
         if instant < self._now:
             raise ValueError("the clock never goes back")
+        if not math.isfinite(instant) or instant > self.LAST_INSTANT:
+            raise ValueError(f"the clock cannot pass {rfc3339(self.LAST_INSTANT)}, the last instant of a timestamp")
         self._now = instant
 
 
@@ -63,6 +68,8 @@ def rfc3339(instant: float) -> str:
 
 def parse_rfc3339(text: str) -> float:
     """Parse an RFC 3339 timestamp (``Z`` or an offset, any fraction) into epoch seconds."""
+    if not isinstance(text, str):
+        raise ValueError(f"not a timestamp: {text!r}")
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"

@@ -329,6 +329,14 @@ class Service:
     def _create_job(self, parent: str, body: dict[str, Any], version: str) -> CustomJob:
         scope = names.scope_of_parent(parent)
         spec = jobs.normalize(body)
+        resource = None
+        resource_id = spec["jobSpec"].get("persistentResourceId")
+        if resource_id:
+            resource_name = f"{parent}/persistentResources/{resource_id}"
+            resource = self._find_resource(resource_name)
+            if resource is None:
+                raise not_found("PersistentResource", resource_name)
+        placement = self._placement(spec, resource) if resource is not None else None
         now = self.clock.now()
         job = CustomJob(
             name=f"{parent}/customJobs/{self.ids.next()}",
@@ -338,16 +346,15 @@ class Service:
             create_time=now,
             update_time=now,
         )
-        resource_id = spec["jobSpec"].get("persistentResourceId")
-        if resource_id:
-            resource_name = f"{parent}/persistentResources/{resource_id}"
-            resource = self._find_resource(resource_name)
-            if resource is None:
-                raise not_found("PersistentResource", resource_name)
-            job.resource = resource_name
-            self._admit_new(job, resource)
-        else:
+        if resource is None:
             job.next_at = self._schedule("job", job.name, now + self.settings.job_queued_delay)
+        elif placement is None:
+            job.resource = resource.name
+            job.waiting = True
+            resource.queue.append(job.name)
+        else:
+            job.resource = resource.name
+            self._hold(job, resource, placement, now)
         store = self._scope(scope)
         store.jobs[job.name] = job
         store.job_order.add(job.seq, job)
@@ -362,18 +369,20 @@ class Service:
                 blocked |= admission.candidate_pools(waiting.spec, view)
         return blocked
 
-    def _admit_new(self, job: CustomJob, resource: PersistentResource) -> None:
+    def _placement(self, spec: dict[str, Any], resource: PersistentResource) -> admission.Placement | None:
+        """Where a new job runs, or None when it is to wait in the queue.
+
+        Decided before the job takes an id and a sequence number, so a refused create leaves the
+        state as it was: the next accepted job gets the id it would have had without the refusal.
+        """
         try:
-            placement = admission.admit(
-                job.spec, resource.admission_view(), resource.holders, blocked=self._waiting_pools(resource)
+            return admission.admit(
+                spec, resource.admission_view(), resource.holders, blocked=self._waiting_pools(resource)
             )
         except admission.NoFreeReplicas:
             if self.settings.admission != QUEUE:
                 raise
-            job.waiting = True
-            resource.queue.append(job.name)
-            return
-        self._hold(job, resource, placement, job.create_time)
+            return None
 
     def _hold(self, job: CustomJob, resource: PersistentResource, placement: admission.Placement, at: float) -> None:
         resource.hold(job.name, dict(placement.demand))

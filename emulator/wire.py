@@ -63,6 +63,21 @@ def parse(version: str, message: str, body: Any) -> dict[str, Any]:
     return json_format.MessageToDict(pb)
 
 
+def parse_status(body: Any, path: str) -> dict[str, Any]:
+    """Validate ``body`` as a ``google.rpc.Status`` (details must be messages protobuf knows), as stored errors are."""
+    from google.rpc import error_details_pb2, status_pb2  # noqa: F401 - registers the detail types
+
+    json_format = _json_format()
+    if not isinstance(body, Mapping):
+        raise _invalid(path, f"Invalid value at '{path}', expected a google.rpc.Status object.")
+    pb = status_pb2.Status()
+    try:
+        json_format.ParseDict(body, pb)
+    except (json_format.ParseError, RecursionError, ValueError, TypeError) as error:
+        raise _invalid(path, f"Invalid value at '{path}' (google.rpc.Status), {error}") from None
+    return json_format.MessageToDict(pb)
+
+
 def convert(version: str, message: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """Re-express a canonical dict in another API version, dropping fields that version lacks."""
     json_format = _json_format()

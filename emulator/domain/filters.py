@@ -53,12 +53,17 @@ class _Token:
     position: int
 
 
+MAX_DEPTH = 64
+"""Nesting of parentheses and NOTs a filter may have: deeper ones are refused, not recursed into."""
+
+
 class _Parser:
     def __init__(self, text: str, states: frozenset[str]) -> None:
         self.text = text
         self.states = states
         self.tokens = self._lex(text)
         self.index = 0
+        self.depth = 0
 
     def _fail(self, message: str, position: int | None = None) -> Exception:
         at = len(self.text) if position is None else position
@@ -120,6 +125,14 @@ class _Parser:
         return parts[0] if len(parts) == 1 else lambda job: any(p(job) for p in parts)
 
     def _unary(self) -> Predicate:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self._fail(f"nested deeper than {MAX_DEPTH} levels", self._position())
+        predicate = self._operand()
+        self.depth -= 1
+        return predicate
+
+    def _operand(self) -> Predicate:
         if self._take("NOT", "minus"):
             inner = self._unary()
             return lambda job: not inner(job)

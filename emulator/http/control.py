@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from emulator import snapshot
+from emulator import snapshot, wire
 from emulator.clock import parse_duration, rfc3339
 from emulator.errors import bad_field
 from emulator.http import faults
@@ -52,10 +52,11 @@ def set_outcome(project: str, location: str, job: str) -> Response:
         seconds = None if after is None else parse_duration(after)
     except ValueError:
         raise bad_field("after", f"{after!r} is not a non-negative duration.") from None
+    error = body.get("error")
     found = service().set_outcome(
         f"projects/{project}/locations/{location}/customJobs/{job}",
         str(body.get("state", "JOB_STATE_SUCCEEDED")),
-        body.get("error"),
+        None if error is None else wire.parse_status(error, "error"),
         body.get("at"),
         seconds,
     )

@@ -76,7 +76,7 @@ def parse_fault(spec: Mapping[str, Any], fault_id: str) -> Fault:
             f"Unknown fault field(s) {sorted(unknown)}; expected status, stall, method, name, count.",
         )
     status = spec.get("status")
-    if status is not None and (isinstance(status, bool) or status not in ERRORS):
+    if status is not None and (not isinstance(status, int) or isinstance(status, bool) or status not in ERRORS):
         raise bad_field("status", f"status must be one of {sorted(ERRORS)}, not {status!r}.")
     stall = _stall(spec.get("stall", 0))
     if status is None and not stall:
