@@ -400,6 +400,10 @@ RULES = [
         ),
         id="distributed-second-pool-disk-differs",
     ),
+    pytest.param(
+        Rule(SINGLE_NODE.replace(f"={RESOURCE_ID} ", "=absent "), 0, 1, "NOT_FOUND", ('absent"',)),
+        id="no-such-persistent-resource",
+    ),
 ]
 
 
@@ -526,7 +530,7 @@ def test_submit_follows_the_documented_rules(
         assert first.startswith(f"ERROR: (gcloud.ai.custom-jobs.create) {rule.status}: ")
         for word in rule.words:
             assert word in err
-        assert "fieldViolations:" in err
+        assert ("fieldViolations:" in err) == (rule.status != "NOT_FOUND"), "field violations follow the message"
 
 
 def test_submit_prints_the_job_with_format_and_uses_the_tracks_api_version(
@@ -555,6 +559,7 @@ def test_submit_prints_the_job_with_format_and_uses_the_tracks_api_version(
         (["--", *shlex.split(SINGLE_NODE.replace(f" --project={PROJECT}", ""))], "The required property [project]"),
         (["--", *shlex.split(f"{SINGLE_NODE} --format=table(name)")], "Format [table(name)] is not supported"),
     ],
+    ids=["missing-image", "no-project", "unprintable-format"],
 )
 def test_submit_refuses_what_gcloud_refuses_and_creates_nothing(
     served: ThreadedServer, capsys: pytest.CaptureFixture[str], words: list[str], expected: str
