@@ -18,13 +18,15 @@ from emulator.http.options import HttpOptions
 from emulator.server import ThreadedServer
 from emulator.service import Service
 from tests import browser
-from tests.browser import PARENT, demo_service, job, worker_pool
+from tests.browser import K80, PARENT, demo_service, job, worker_pool
 
 REASON = browser.missing()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no headless browser: {REASON}")
 
 WAIT_SECONDS = 10
 POLL_SECONDS = 0.05
+QUEUED_BEHIND = 30
+"""Jobs of the thousand queued for ``k80-pool``: more than the page lists (20), few enough to admit fast."""
 
 
 @pytest.fixture(scope="module")
@@ -243,11 +245,16 @@ def test_complete_fail_and_reset_through_the_control_api(page: Any) -> None:
 
 def test_a_thousand_jobs_page_and_filter(driver: Any) -> None:
     service = demo_service()
-    for number in range(1000):
-        body = job(f"sweep-{number:04d}" if number % 100 else f"special-{number:04d}", "")
+    for number in range(QUEUED_BEHIND):
+        service.create_job(PARENT, job(f"sweep-{number:04d}", "demo-resource", worker_pool(K80, 1)), "v1")
+    for number in range(QUEUED_BEHIND, 1000):
+        body = job(f"special-{number:04d}" if number % 100 == 99 else f"sweep-{number:04d}", "")
         body["jobSpec"] = {"workerPoolSpecs": [worker_pool({"machineType": "n1-standard-4"}, 1)]}
         service.create_job(PARENT, body, "v1")
     for page in _open(driver, service):
+        queued = _refs(page, "k80-pool", "queued")
+        assert queued[:3] == ["train-bert", "eval-bert", "sweep-0000"] and len(queued) == 20
+        assert _text(page, ".pool[data-pool='k80-pool'] .refs.queued p") == f"… and {QUEUED_BEHIND + 2 - 20} more."
         first = set(_jobs(page))
         assert len(first) == 25
         _press(page, "#next-page")
@@ -267,7 +274,7 @@ def test_a_thousand_jobs_page_and_filter(driver: Any) -> None:
         page.find_element(_by().ID, "job-name").send_keys("special")
         _press(page, "#job-filter button[type=submit]")
         _wait(page, lambda d: _text(d, "#page-info") == "Page 1 · 10 jobs shown", "the filter was not applied")
-        assert sorted(_jobs(page)) == [f"special-{number:04d}" for number in range(0, 1000, 100)]
+        assert sorted(_jobs(page)) == [f"special-{number:04d}" for number in range(99, 1000, 100)]
         assert not page.find_element(_by().ID, "next-page").is_enabled()
 
 

@@ -31,7 +31,6 @@
     control: null, // null until the first answer, then true (control API on) or false (read-only)
     locked: false, // read-only because the control API wants a token (403), not because it is off (404)
     manualClock: false,
-    scopes: [],
     jobScope: "",
     filter: { state: "", name: "" },
     pageSize: 25,
@@ -268,7 +267,6 @@
   }
 
   function showOverview(data) {
-    view.scopes = data.scopes;
     keep("scopes", data.scopes, () =>
       data.scopes.length
         ? data.scopes.map(scope)
