@@ -184,6 +184,17 @@ def test_the_page_shows_pools_replicas_holders_and_queues(page: Any) -> None:
     )
     assert unlabelled == []
 
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    ActionChains(page).send_keys(Keys.TAB).perform()
+    focused = _read(
+        page,
+        """const e = document.activeElement;
+        return [e.textContent, getComputedStyle(e).outlineStyle, e.getBoundingClientRect().left >= 0];""",
+    )
+    assert focused == ["Skip to the job list", "solid", True]
+
 
 def test_with_a_real_clock_the_clock_cannot_be_advanced(driver: Any) -> None:
     for page in _open(driver, Service(clock=RealClock(), seed=1)):
