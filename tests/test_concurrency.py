@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -159,7 +160,9 @@ class Load:
 
 
 @pytest.mark.parametrize("admission", ["reject", "queue"])
-def test_mixed_concurrent_load_keeps_the_accounting(admission: str) -> None:
+def test_mixed_concurrent_load_keeps_the_accounting(
+    admission: str, record_property: Callable[[str, object], None]
+) -> None:
     service = new_service(admission=admission, job_duration=None, cancel_delay=2.0, reboot_delay=1.0)
     for resource_id in RESOURCES:
         service.seed_resource(PARENT, resource_id, _resource_body())
@@ -189,6 +192,9 @@ def test_mixed_concurrent_load_keeps_the_accounting(admission: str) -> None:
         after = violations(service)
         api_mismatches = _api_mismatches(server.url, service, known)
 
+    record_property("requests", sum(statuses.values()))
+    record_property("violations", len(midway) + len(after) + len(api_mismatches) + len(torn))
+    record_property("statuses", dict(sorted(statuses.items())))
     assert sum(statuses.values()) >= THREADS * PER_THREAD
     assert not [code for code in statuses if code >= 500], statuses
     assert midway == []
