@@ -153,6 +153,20 @@ class Service:
         scope = self.scopes.get(names.scope_of(name))
         return scope.resources.get(name) if scope else None
 
+    def peek(self, name: str) -> snapshot.Stored | None:
+        """The record of that name, found without noting it as touched: only for reads that change nothing."""
+        parts = name.split("/", 4)
+        if len(parts) < 5 or parts[0] != "projects" or parts[2] != "locations":
+            return None
+        scope = self.scopes.get((parts[1], parts[3]))
+        if scope is None:
+            return None
+        for records in (scope.resources, scope.jobs, scope.operations):
+            found = dict.get(records, name)
+            if found is not None:
+                return found
+        return None
+
     def _new_operation(
         self, scope: names.Scope, prefix: str, metadata: str, response: str, version: str, target: str
     ) -> Operation:
@@ -364,8 +378,8 @@ class Service:
         view = resource.admission_view()
         blocked: set[str] = set()
         for name in resource.queue:
-            waiting = self._find_job(name)
-            if waiting is not None:
+            waiting = self.peek(name)
+            if isinstance(waiting, CustomJob):
                 blocked |= admission.candidate_pools(waiting.spec, view)
         return blocked
 
@@ -718,12 +732,17 @@ class Service:
             "admission": self.settings.admission,
             "scopes": [
                 overview.scope_overview(
-                    scope, store.resources.values(), store.jobs.values(), store.operations.values(), self._find_job
+                    scope, store.resources.values(), store.jobs.values(), store.operations.values(), self._peek_job
                 )
                 for scope, store in sorted(self.scopes.items())
                 if store.resources or store.jobs or store.operations
             ],
         }
+
+    def _peek_job(self, name: str) -> CustomJob | None:
+        """A read-only lookup: a poll of the overview leaves nothing for persistence to compare."""
+        found = self.peek(name)
+        return found if isinstance(found, CustomJob) else None
 
     def rendered(self, record: PersistentResource | CustomJob) -> dict[str, Any]:
         """A record as the API shows it, read under the lock: a reader never sees half a transition

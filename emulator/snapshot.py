@@ -16,6 +16,7 @@ refused whole, with the field to blame, rather than break the emulator later.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -61,9 +62,14 @@ def collection_of(record: Stored) -> str:
     return "customJobs" if isinstance(record, CustomJob) else "persistentResources"
 
 
+@functools.cache
+def _field_names(kind: type[Stored]) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(kind))
+
+
 def dump(record: Stored) -> dict[str, Any]:
     """A record as JSON data; it shares the record's containers, so serialise it before it changes."""
-    return {item.name: getattr(record, item.name) for item in fields(record)}
+    return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
 def globals_json(state: State) -> dict[str, Any]:

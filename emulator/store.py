@@ -19,6 +19,7 @@ answer is sent, which survives the death of the process; a power cut may lose th
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import json
 import os
@@ -26,7 +27,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from emulator import names, snapshot
+from emulator import snapshot
 from emulator.errors import ApiError
 from emulator.service import Service
 
@@ -68,7 +69,8 @@ class Store:
         self.commits = 0
         """Transactions written since the store opened: a read-only call adds none."""
         """True when the data dir already held a state, which the service now has."""
-        self._written: dict[str, str] = {}
+        self._known: dict[str, dict[str, Any]] = {}
+        """A private copy of each record's fields as last written, to tell what a call changed."""
         self._steady = ""
         self._lock = self._take_lock()
         try:
@@ -120,9 +122,8 @@ class Store:
                 )
             data = json.loads(meta["globals"])
             rows = self._db.execute("SELECT name, collection, body FROM objects").fetchall()
-            for name, collection, body in rows:
+            for _, collection, body in rows:
                 data.setdefault(collection, []).append(json.loads(body))
-                self._written[name] = body
             state = snapshot.from_json(data)
         except sqlite3.DatabaseError as error:
             raise self._refuse(f"the database is corrupt ({error})") from None
@@ -133,6 +134,7 @@ class Store:
         with self.service.lock:
             self.service.install(state)
             self.service.touched.clear()
+            self._known = {record.name: copy.deepcopy(snapshot.dump(record)) for record in self.service.records()}
         self._steady = _steady(json.loads(meta["globals"]))
         self.restored = True
 
@@ -160,14 +162,15 @@ class Store:
     def flush(self, everything: bool = False) -> None:
         """Write what the last call changed (the service's lock is held: a listener runs under it)."""
         service = self.service
-        reached = set(self._written).union(r.name for r in service.records()) if everything else service.touched
-        found = {record.name: record for record in map(self._record, reached) if record is not None}
-        upserts = []
+        reached = set(self._known).union(r.name for r in service.records()) if everything else service.touched
+        found = {record.name: record for record in map(service.peek, reached) if record is not None}
+        upserts, changed = [], {}
         for name, record in found.items():
-            body = _text(snapshot.dump(record))
-            if self._written.get(name) != body:
-                upserts.append((name, snapshot.collection_of(record), body))
-        deletes = [(name,) for name in reached if name not in found and name in self._written]
+            fields = snapshot.dump(record)
+            if self._known.get(name) != fields:
+                upserts.append((name, snapshot.collection_of(record), _text(fields)))
+                changed[name] = copy.deepcopy(fields)
+        deletes = [(name,) for name in reached if name not in found and name in self._known]
         data = snapshot.globals_json(service.state(with_records=False))
         steady = _steady(data)
         if not upserts and not deletes and steady == self._steady:
@@ -182,25 +185,10 @@ class Store:
             self._db.executemany("DELETE FROM objects WHERE name = ?", deletes)
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('globals', ?)", (_text(data),))
         self.commits += 1
-        for name, _, body in upserts:
-            self._written[name] = body
+        self._known.update(changed)
         for (name,) in deletes:
-            del self._written[name]
+            del self._known[name]
         self._steady = steady
-
-    def _record(self, name: str) -> snapshot.Stored | None:
-        """The record of that name now, read without noting it as touched."""
-        try:
-            scope = self.service.scopes.get(names.scope_of(name))
-        except ApiError:
-            return None
-        if scope is None:
-            return None
-        for records in (scope.resources, scope.jobs, scope.operations):
-            record = dict.get(records, name)
-            if record is not None:
-                return record
-        return None
 
     def close(self) -> None:
         """Stop writing and let another emulator use the data dir; everything is already committed."""
