@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -91,3 +92,17 @@ def test_the_exit_status_of_a_command_comes_back(
     assert cli.main(["exec", "--", "no-such-command-here"]) == 127
     assert cli.main(["exec"]) == 2
     assert "give the command to run" in capfd.readouterr().err
+
+
+def test_a_sigterm_is_passed_on_to_the_command(capfd: pytest.CaptureFixture[str]) -> None:
+    """The child asks for the SIGTERM itself (as a CI runner cancelling the job would send it)."""
+    code = (
+        "import os, signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(42))\n"
+        "os.kill(os.getppid(), signal.SIGTERM)\n"
+        "time.sleep(60)\n"
+        "sys.exit(1)\n"
+    )
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    assert cli.main(["exec", "--", sys.executable, "-S", "-c", code]) == 42
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from emulator import fixtures, snapshot, store
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     with ThreadedServer(service) as server:
         print(f"vertex-emulator listening on {server.url}", file=sys.stderr, flush=True)
         try:
-            status = subprocess.run(command, env=child_environment(server.address), check=False).returncode
+            status = _run_child(command, child_environment(server.address))
         except FileNotFoundError:
             print(f"vertex-emulator exec: {command[0]}: command not found", file=sys.stderr)
             return NOT_FOUND
@@ -70,3 +72,26 @@ def run(args: argparse.Namespace) -> int:
             print(f"vertex-emulator exec: {command[0]}: not executable", file=sys.stderr)
             return NOT_EXECUTABLE
     return 128 - status if status < 0 else status
+
+
+def _run_child(command: list[str], env: dict[str, str]) -> int:
+    """Run COMMAND to its end; a SIGTERM (a CI job cancelled) is passed on to it, and Ctrl-C,
+    which the terminal already delivers to COMMAND, is left to COMMAND to act on."""
+    child: list[subprocess.Popen[bytes]] = []
+
+    def forward(signum: int, _: object) -> None:
+        if child:
+            child[0].send_signal(signum)
+
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {
+            signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+            signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        }
+    try:
+        child.append(subprocess.Popen(command, env=env))
+        return child[0].wait()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
