@@ -289,3 +289,20 @@ def test_gapic_clients_with_bearer_tokens(policy: iam.Policy) -> None:
         with pytest.raises(exceptions.Forbidden):
             jobs("viewer-token").cancel_custom_job(name=created.name)
         jobs("user-token").cancel_custom_job(name=created.name)
+
+
+def test_the_readme_policy_example_loads_and_means_what_it_says() -> None:
+    import yaml
+
+    from tests.serving import ROOT
+
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Permission checks", 1)[1]
+    policy = iam.Policy.from_dict(yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1)))
+    developer = policy.principal("dev-token")
+    assert policy.allows(developer, "aiplatform.customJobs.create", PARENT)
+    assert policy.allows(developer, iam.ACT_AS, iam.service_account("t@my-project.iam.gserviceaccount.com"))
+    assert not policy.allows(
+        policy.principal("ci-token"), iam.ACT_AS, iam.service_account("t@my-project.iam.gserviceaccount.com")
+    )
+    assert policy.allows("user:someone@example.com", "aiplatform.customJobs.get", f"{PARENT}/customJobs/1")
+    assert not policy.allows(iam.ANONYMOUS, "aiplatform.customJobs.get", f"{PARENT}/customJobs/1")

@@ -118,6 +118,23 @@ def test_a_body_over_the_limit_is_413_from_the_test_client() -> None:
     assert str(MAX_BODY_BYTES) in answer.json["error"]["message"]
 
 
+def test_a_chunked_body_over_the_limit_is_413_not_cut_short() -> None:
+    with ThreadedServer(new_service()) as server, socket.create_connection((server.host, server.port), 30) as sock:
+        head = f"POST /v1/{PARENT}/customJobs HTTP/1.1\r\nHost: {server.address}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        sock.sendall(head.encode())
+        chunk = b" " * 65536
+        for _ in range(MAX_BODY_BYTES // len(chunk) + 1):
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        sock.sendall(b"0\r\n\r\n")
+        received = b""
+        while not received.rstrip().endswith(b"}"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+    assert received.split()[1] == b"413"
+
+
 @pytest.mark.parametrize(("method", "path"), [("POST", f"/v1/{PARENT}/customJobs"), ("GET", "/emulator/v1/health")])
 def test_a_huge_content_length_is_refused_before_the_body_is_read(method: str, path: str) -> None:
     """A raw socket announces 10 GB, sends a few bytes, and gets its 413 without sending the rest."""

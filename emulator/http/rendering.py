@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from emulator.errors import ApiError, Code
 
@@ -46,6 +46,8 @@ def reply(body: Any, status: int = 200) -> Response:
 def json_body() -> dict[str, Any]:
     """The request's JSON object; an empty body is ``{}`` as for ``body: "*"`` methods."""
     raw = request.get_data(cache=True)
+    if request.content_length is None and len(raw) >= MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused, by werkzeug
     if not raw.strip():
         return {}
     try:
