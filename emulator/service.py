@@ -2,16 +2,18 @@
 
 Pure Python (no Flask): the HTTP views, the in-process mode and the tests all drive this class.
 
-Locking model. One re-entrant lock guards the whole state, and every public method holds it from
-start to end. That is as coarse as correctness needs and, under CPython, no coarser than what
-buys anything: admission reads and writes the replicas held on a resource's pools, a release
-starts queued jobs on the same pools, and a clock step may touch every scope, so a finer lock
-would have to be taken in a fixed order across scopes for little gain while the GIL serialises
-the work anyway. The critical sections are microseconds of dict work; nothing slow (I/O other
-than the optional store's commit, waiting, JSON) happens under the lock, and ``wait_operation``
-waits on a condition that releases it. Records returned by a call stay live objects that later
-calls mutate, so the HTTP layer copies them only through ``rendered`` and ``render_operation``,
-under the lock, and converts and encodes that copy outside it.
+Locking model. One re-entrant lock guards the whole state, and every public method of the API
+and of the control API holds it from start to end; the few that hand out live records to read the
+whole state (``records``, ``state``, ``iter_scopes``, ``install``) expect their caller to hold it,
+as the store's listener and ``export_state`` do. That is as coarse as correctness needs and, under
+CPython, no coarser than what buys anything: admission reads and writes the replicas held on a
+resource's pools, a release starts queued jobs on the same pools, and a clock step may touch every
+scope, so a finer lock would have to be taken in a fixed order across scopes for little gain while
+the GIL serialises the work anyway. The critical sections are microseconds of dict work; nothing
+slow (I/O other than the optional store's commit, waiting, JSON) happens under the lock, and
+``wait_operation`` waits on a condition that releases it. Records returned by a call stay live
+objects that later calls mutate, so the HTTP layer copies them only through ``rendered`` and
+``render_operation``, under the lock, and converts and encodes that copy outside it.
 
 Time. Transitions are due at instants of the clock and run lazily, in order of due time, at the
 start of every call (``_catch_up``) or when a manual clock is advanced. Each transition is stamped
