@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import responses
 import yaml
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
@@ -23,6 +24,7 @@ from client import (
     JobCancelled,
     JobFailed,
     RefusedHost,
+    ResourceFailed,
     SpecError,
     VertexClient,
     WaitTimeout,
@@ -271,3 +273,17 @@ def test_the_package_and_the_plugin_import_nothing_heavy() -> None:
     assert all(getattr(client, name) is not None for name in client.__all__)
     with pytest.raises(AttributeError):
         _ = client.nothing_here
+
+
+def test_a_resource_in_error_raises_resource_failed() -> None:
+    """The emulator never fails a resource; the real endpoint can, so a mock of it answers here."""
+    name = f"{PARENT}/persistentResources/broken"
+    with responses.RequestsMock() as mock:
+        mock.get(
+            f"https://{LOCATION}-aiplatform.googleapis.com/v1/{name}",
+            json={"name": name, "state": "ERROR", "error": {"code": 8, "message": "quota exhausted"}},
+        )
+        client = VertexClient.real(PROJECT, LOCATION, credentials=OAuthCredentials(token=TOKEN))
+        with pytest.raises(ResourceFailed, match="quota exhausted") as failed:
+            client.wait_persistent_resource("broken", timeout=5)
+    assert failed.value.error.code == 8
