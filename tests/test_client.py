@@ -219,6 +219,8 @@ def test_the_target_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert VertexClient(PROJECT).endpoint.url == "http://127.0.0.1:9999"
     assert VertexClient(PROJECT).resources.api_endpoint == "http://127.0.0.1:9999"
     monkeypatch.delenv("VERTEX_AI_EMULATOR_HOST")
+    with pytest.raises(ValueError, match="no emulator host"):
+        use_emulator()
     adc = OAuthCredentials(token=TOKEN)
     monkeypatch.setattr("google.auth.default", lambda scopes=None: (adc, PROJECT))
     real = VertexClient(PROJECT, "europe-west4")
