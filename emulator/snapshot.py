@@ -110,6 +110,9 @@ def from_json(data: Any) -> State:
     clock = _object(data.get("clock"), "clock", {"now": float, "manual": bool})
     ids = _object(data.get("ids"), "ids", {"seed": int, "counter": int})
     seq = _check(data.get("seq"), int, "seq")
+    for path, value in (("ids.counter", ids["counter"]), ("seq", seq)):
+        if value < 0:
+            raise bad_field(path, f"{path} must not be negative.")
     state = State(clock["now"], clock["manual"], ids["seed"], ids["counter"], seq)
     for collection, kind in COLLECTIONS.items():
         items = data.get(collection, [])

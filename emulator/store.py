@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator import snapshot
-from emulator.errors import ApiError
+from emulator.errors import ApiError, Code
 from emulator.service import Service
 
 APPLICATION = "vertex-emulator"
@@ -66,24 +66,26 @@ class Store:
         self.directory = Path(directory)
         self.path = self.directory / DATABASE
         self.restored = False
+        """True when the data dir already held a state, which the service now has."""
         self.commits = 0
         """Transactions written since the store opened: a read-only call adds none."""
-        """True when the data dir already held a state, which the service now has."""
+        self._pending: set[str] = set()
+        """Names reached by calls whose write failed, to write with the next one."""
         self._known: dict[str, dict[str, Any]] = {}
         """A private copy of each record's fields as last written, to tell what a call changed."""
         self._steady = ""
         self._lock = self._take_lock()
         try:
-            existing = self.path.exists() and self.path.stat().st_size > 0
-            if existing:
+            if self.path.exists() and self.path.stat().st_size > 0:
                 self._check_header()
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            if existing:
-                self._load()
+            tables = self._tables()
+            if tables:
+                self._load(tables)
+            else:
+                self._create()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            if not existing:
-                self._create()
         except BaseException:
             self.close()
             raise
@@ -110,9 +112,15 @@ class Store:
             if handle.read(len(_HEADER)) != _HEADER:
                 raise self._refuse("not a vertex-emulator data dir (the file is not an SQLite database)")
 
-    def _load(self) -> None:
+    def _tables(self) -> set[str]:
+        """The tables of the database; none for a new one, or one whose creation never committed."""
         try:
-            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as error:
+            raise self._refuse(f"the database is corrupt ({error})") from None
+
+    def _load(self, tables: set[str]) -> None:
+        try:
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
             if meta.get("application") != APPLICATION:
                 raise self._refuse("not a vertex-emulator data dir")
@@ -162,7 +170,9 @@ class Store:
     def flush(self, everything: bool = False) -> None:
         """Write what the last call changed (the service's lock is held: a listener runs under it)."""
         service = self.service
-        reached = set(self._known).union(r.name for r in service.records()) if everything else service.touched
+        reached = self._pending.union(service.touched)
+        if everything:
+            reached.update(self._known, (record.name for record in service.records()))
         found = {record.name: record for record in map(service.peek, reached) if record is not None}
         upserts, changed = [], {}
         for name, record in found.items():
@@ -175,6 +185,21 @@ class Store:
         steady = _steady(data)
         if not upserts and not deletes and steady == self._steady:
             return
+        try:
+            self._write(upserts, deletes, _text(data))
+        except sqlite3.Error as error:
+            self._pending = reached
+            raise ApiError(
+                Code.UNAVAILABLE, f"The emulator could not write its data dir {self.directory}: {error}."
+            ) from None
+        self._pending = set()
+        self.commits += 1
+        self._known.update(changed)
+        for (name,) in deletes:
+            del self._known[name]
+        self._steady = steady
+
+    def _write(self, upserts: list[tuple[str, str, str]], deletes: list[tuple[str]], globals_text: str) -> None:
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
@@ -183,12 +208,7 @@ class Store:
                 upserts,
             )
             self._db.executemany("DELETE FROM objects WHERE name = ?", deletes)
-            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('globals', ?)", (_text(data),))
-        self.commits += 1
-        self._known.update(changed)
-        for (name,) in deletes:
-            del self._known[name]
-        self._steady = steady
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('globals', ?)", (globals_text,))
 
     def close(self) -> None:
         """Stop writing and let another emulator use the data dir; everything is already committed."""

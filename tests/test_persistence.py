@@ -15,6 +15,7 @@ import requests
 from flask import Flask
 
 from emulator import cli, snapshot, store
+from emulator.errors import ApiError, Code
 from emulator.http.app import make_app
 from emulator.service import Service
 from tests.conftest import PARENT, demo_pool, job_body, new_service
@@ -72,6 +73,29 @@ def test_each_change_is_committed_before_the_call_returns_and_reads_write_nothin
     assert kept.commits == commits + 1
     body = reader.execute("SELECT body FROM objects WHERE name = ?", (names["held"],)).fetchone()[0]
     assert json.loads(body)["state"] == "JOB_STATE_CANCELLING"
+
+
+def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = new_service(job_duration=None, provision_delay=5, cancel_delay=5)
+    kept = store.attach(service, tmp_path)
+    names = _busy(service)
+    written = store.Store._write
+
+    def full_disk(*args: Any) -> None:
+        monkeypatch.setattr(store.Store, "_write", written)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store.Store, "_write", full_disk)
+    with pytest.raises(ApiError, match="could not write its data dir") as failed:
+        service.cancel_job(names["held"])
+    assert failed.value.code is Code.UNAVAILABLE
+    service.list_jobs(PARENT, None, None, None)
+    kept.close()
+    again = new_service(job_duration=None, provision_delay=5, cancel_delay=5)
+    store.attach(again, tmp_path)
+    assert again.get_job(names["held"]).state == "JOB_STATE_CANCELLING"
 
 
 def test_reset_and_import_are_persisted(tmp_path: Path) -> None:
