@@ -251,12 +251,18 @@ class Service:
         self._finish_operations(resource, at, resource.render())
         self._start_waiting(resource, at)
 
-    def _finish_operations(self, resource: PersistentResource, at: float, response: dict[str, Any]) -> None:
+    def _finish_operations(
+        self,
+        resource: PersistentResource,
+        at: float,
+        response: dict[str, Any] | None,
+        error: dict[str, Any] | None = None,
+    ) -> None:
         scope = self._scope(names.scope_of(resource.name))
         for name in resource.operations:
             operation = scope.operations.get(name)
             if operation is not None and not operation.done:
-                operation.finish(at, response)
+                operation.finish(at, response, error)
         resource.operations.clear()
 
     def get_resource(self, name: str) -> PersistentResource:
@@ -333,6 +339,10 @@ class Service:
                     "message": f'The persistent resource "{name}" was deleted, so the job was cancelled.',
                 }
                 self._end_job(job, jobs.CANCELLED, error, now)
+        interrupted = ApiError(
+            Code.CANCELLED, f'The persistent resource "{name}" was deleted before the operation finished.'
+        )
+        self._finish_operations(resource, now, None, interrupted.to_status(http=False))
         operation = self._new_operation(names.scope_of(name), name, operations.DELETE, operations.EMPTY, version, name)
         self._begin(resource, resources.STOPPING, self.settings.delete_delay, operation, now)
         return operation

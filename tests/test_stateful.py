@@ -14,7 +14,8 @@ The invariants, checked after every step:
 - no job holds replicas of a resource that is not RUNNING (or UPDATING: an update resizes pools
   under the jobs; rebooting needs a resource without jobs, deleting cancels them first);
 - every object created can be read, and appears exactly once across the pages of its list;
-- every error is a well-formed ``google.rpc.Status`` with a 4xx code.
+- every error is a well-formed ``google.rpc.Status`` with a 4xx code;
+- an operation, once done, holds the resource it worked on (Empty for a delete) or an error.
 
 Delays are non-zero so that every state (PROVISIONING, UPDATING, QUEUED, CANCELLING, ...) is seen.
 Both admission policies run: ``reject`` refuses a job that does not fit in the free replicas now,
@@ -350,6 +351,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         self.model = Model(self.policy)
         self.known_jobs: list[str] = []
         self.ended: dict[str, str] = {}
+        self.operations: dict[str, tuple[str, str]] = {}
         self.reads = 0
 
     def _expect(self, response: Any, expected: str, call: str = "") -> None:
@@ -357,6 +359,12 @@ class EmulatorMachine(RuleBasedStateMachine):
         assert got == expected, response.get_data(as_text=True)
         if call:
             event(f"{call}: {got}")
+
+    def _started(self, response: Any, expected: str, call: str, resource: str) -> None:
+        """A resource call answers with an operation, which is read again until the run ends."""
+        self._expect(response, expected, call)
+        if expected == OK:
+            self.operations[response.get_json()["name"]] = (call, resource)
 
     def _some_job(self, data: st.DataObject) -> str:
         """A job made so far (deleted ones too), or one that never existed."""
@@ -377,7 +385,8 @@ class EmulatorMachine(RuleBasedStateMachine):
         body = {"displayName": resource_id, "resourcePools": resource["resourcePools"]}
         response = self.http.post(f"/v1/{PARENT}/persistentResources?persistentResourceId={resource_id}", json=body)
         pools = {pool["id"]: _pool(pool) for pool in resource["resourcePools"]}
-        self._expect(response, self.model.create_resource(resource_id, pools), "create resource")
+        name = f"{PARENT}/persistentResources/{resource_id}"
+        self._started(response, self.model.create_resource(resource_id, pools), "create resource", name)
 
     @rule(data=st.data(), resource_id=st.sampled_from(RESOURCE_IDS))
     def update_resource(self, data: st.DataObject, resource_id: str) -> None:
@@ -392,17 +401,18 @@ class EmulatorMachine(RuleBasedStateMachine):
             f"/v1/{name}?updateMask=resourcePools.replicaCount",
             json={"resourcePools": [{"replicaCount": str(count)} for count in counts]},
         )
-        self._expect(response, self.model.update_resource(name, counts), "update resource")
+        self._started(response, self.model.update_resource(name, counts), "update resource", name)
 
     @rule(resource_id=st.sampled_from(RESOURCE_IDS))
     def reboot_resource(self, resource_id: str) -> None:
         name = f"{PARENT}/persistentResources/{resource_id}"
-        self._expect(self.http.post(f"/v1/{name}:reboot", json={}), self.model.reboot_resource(name), "reboot")
+        self._started(self.http.post(f"/v1/{name}:reboot", json={}), self.model.reboot_resource(name), "reboot", name)
 
     @rule(resource_id=st.sampled_from(RESOURCE_IDS))
     def delete_resource(self, resource_id: str) -> None:
         name = f"{PARENT}/persistentResources/{resource_id}"
-        self._expect(self.http.delete(f"/v1/{name}"), self.model.delete_resource(name), "delete resource")
+        response = self.http.delete(f"/v1/{name}")
+        self._started(response, self.model.delete_resource(name), "delete resource", name)
 
     # ---- custom jobs
 
@@ -483,10 +493,30 @@ class EmulatorMachine(RuleBasedStateMachine):
         self._check_jobs(jobs, {resource["name"]: resource["state"] for resource in resources})
         self.reads += 1
         self._read(self.made()[self.reads % len(self.made())])
+        operations = list(self.operations)
+        self._check_operation(operations[self.reads % len(operations)])
 
     def teardown(self) -> None:
         for name in self.made():
             self._read(name)
+        for operation in self.operations:
+            self._check_operation(operation)
+
+    def _check_operation(self, name: str) -> None:
+        """An operation stays readable; once done it carries the resource (or Empty) or an error."""
+        read = self.http.get(f"/v1/{name}")
+        self._expect(read, OK)
+        operation = read.get_json()
+        if not operation.get("done"):
+            assert "response" not in operation and "error" not in operation
+            return
+        assert ("response" in operation) != ("error" in operation), "a finished operation has one outcome"
+        call, resource = self.operations[name]
+        if "error" in operation:
+            json_format.ParseDict(operation["error"], status_pb2.Status())
+            assert 1 <= operation["error"]["code"] <= 16 and operation["error"]["message"]
+        elif call != "delete resource":
+            assert operation["response"].get("name") == resource, f"{call} finished without the resource"
 
     def made(self) -> list[str]:
         """Every object the run made (or tried to: resource names are few and reused)."""
@@ -542,3 +572,18 @@ TestQueuePolicy = QueueingMachine.TestCase
 TestRejectPolicy.settings = settings(settings.default, max_examples=max(10, settings.default.max_examples // 10))
 """A run is many calls: a tenth of the profile's examples, each of ``stateful_step_count`` steps."""
 TestQueuePolicy.settings = TestRejectPolicy.settings
+
+
+def test_an_update_cut_short_by_a_delete_ends_with_an_error() -> None:
+    """Regression, found by the operation invariant: deleting a resource while it was UPDATING
+    finished the update operation "done" with an empty PersistentResource, so ``result()`` of the
+    update returned a resource without a name instead of raising."""
+    http = make_app(Service(clock=ManualClock(), settings=Settings(**DELAYS))).test_client()
+    pool = {"id": "p", "machineSpec": {"machineType": "n1-standard-4"}, "replicaCount": "1"}
+    http.post(f"/v1/{PARENT}/persistentResources?persistentResourceId=pr-a", json={"resourcePools": [pool]})
+    http.post("/emulator/v1/clock:advance", json={"seconds": DELAYS["provision_delay"]})
+    name = f"{PARENT}/persistentResources/pr-a"
+    update = http.patch(f"/v1/{name}?updateMask=resourcePools.replicaCount", json={"resourcePools": [pool]})
+    http.delete(f"/v1/{name}")
+    done = http.get(f"/v1/{update.get_json()['name']}").get_json()
+    assert done["done"] and done["error"]["code"] == 1 and "response" not in done
