@@ -217,6 +217,7 @@ def test_specs_accept_rest_bodies_gcloud_configs_and_snake_case(tmp_path: Path) 
 def test_the_target_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VERTEX_AI_EMULATOR_HOST", "127.0.0.1:9999")
     assert VertexClient(PROJECT).endpoint.url == "http://127.0.0.1:9999"
+    assert VertexClient(PROJECT).endpoint.emulated
     assert VertexClient(PROJECT).resources.api_endpoint == "http://127.0.0.1:9999"
     monkeypatch.delenv("VERTEX_AI_EMULATOR_HOST")
     with pytest.raises(ValueError, match="no emulator host"):
@@ -225,6 +226,7 @@ def test_the_target_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr("google.auth.default", lambda scopes=None: (adc, PROJECT))
     real = VertexClient(PROJECT, "europe-west4")
     assert (real.endpoint.url, real.endpoint.credentials) == ("https://europe-west4-aiplatform.googleapis.com", adc)
+    assert not real.endpoint.emulated
     assert VertexClient.real(PROJECT, "global").endpoint.url == "https://aiplatform.googleapis.com"
 
 
