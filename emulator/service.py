@@ -169,12 +169,19 @@ class Service:
                 return found
         return None
 
+    def _new_name(self, collection: str) -> str:
+        """``collection/ID`` with the next id that names nothing yet: a reseed repeats the sequence."""
+        while True:
+            name = f"{collection}/{self.ids.next()}"
+            if self.peek(name) is None:
+                return name
+
     def _new_operation(
         self, scope: names.Scope, prefix: str, metadata: str, response: str, version: str, target: str
     ) -> Operation:
         now = self.clock.now()
         operation = Operation(
-            name=f"{prefix}/operations/{self.ids.next()}",
+            name=self._new_name(f"{prefix}/operations"),
             metadata_type=metadata,
             response_type=response,
             version=version,
@@ -365,7 +372,7 @@ class Service:
         placement = self._placement(spec, resource) if resource is not None else None
         now = self.clock.now()
         job = CustomJob(
-            name=f"{parent}/customJobs/{self.ids.next()}",
+            name=self._new_name(f"{parent}/customJobs"),
             spec=spec,
             version=version,
             seq=self._next_seq(),

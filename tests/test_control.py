@@ -179,6 +179,17 @@ def test_two_runs_seeded_alike_get_the_same_ids() -> None:
     assert len(set(runs[0])) == len(runs[0])
 
 
+def test_reseeding_mid_run_never_gives_an_id_twice() -> None:
+    client = Client(_service())
+    client("POST", "/emulator/v1/seed", {"seed": 5})
+    first = _ids(client)
+    client("POST", "/emulator/v1/seed", {"seed": 5})
+    jobs = [client("POST", f"/v1/{PARENT}/customJobs", job_body(None))["name"] for _ in range(3)]
+    assert not set(jobs) & set(first)
+    listed = client("GET", f"/v1/{PARENT}/customJobs")["customJobs"]
+    assert len({job["name"] for job in listed}) == len(listed) == 6
+
+
 def test_seed_and_state_refuse_what_is_not_theirs() -> None:
     client = Client(_service())
     assert client("POST", "/emulator/v1/seed", {"seed": "42"}, status=400)["error"]["status"] == "INVALID_ARGUMENT"
