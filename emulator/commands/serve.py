@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import Any
 
-from emulator import fixtures, snapshot, store
+from emulator import fixtures, snapshot, store, wire
 from emulator.clock import Clock, ManualClock, RealClock, parse_duration
 from emulator.http.app import make_app
 from emulator.http.options import HttpOptions
@@ -191,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     server.start()
     print(f"vertex-emulator listening on {server.url}", flush=True)
+    threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
     stop.wait()
     server.stop()
     return _export(service, args.export_on_exit) if args.export_on_exit else 0
