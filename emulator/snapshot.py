@@ -25,8 +25,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from emulator import names
-from emulator.domain import specs
+from emulator import names, wire
+from emulator.domain import jobs, resources, specs
 from emulator.domain.jobs import TERMINAL, CustomJob
 from emulator.domain.operations import Operation
 from emulator.domain.resources import PersistentResource
@@ -41,6 +41,7 @@ COLLECTIONS: dict[str, type[Stored]] = {
     "customJobs": CustomJob,
     "operations": Operation,
 }
+_STATES = {"persistentResources": resources.STATES, "customJobs": jobs.STATES}
 _SEGMENT = {"persistentResources": "/persistentResources/", "customJobs": "/customJobs/", "operations": "/operations/"}
 
 
@@ -194,6 +195,10 @@ def _check_consistency(state: State) -> None:
             raise bad_field(f"{where}.name", f"{record.name!r} is not a valid resource name.") from None
         if _SEGMENT[collection] not in record.name or (collection != "operations" and "/operations/" in record.name):
             raise bad_field(f"{where}.name", f"{record.name!r} is not the name of one of the {collection}.")
+        if not isinstance(record, Operation) and record.state not in _STATES[collection]:
+            raise bad_field(f"{where}.state", f"{record.state!r} is not a state of the {collection}.")
+        if record.version not in wire.VERSIONS:
+            raise bad_field(f"{where}.version", f"version must be one of {wire.VERSIONS}, not {record.version!r}.")
         if record.name in by_name:
             raise bad_field(f"{where}.name", f"{record.name!r} appears twice in the snapshot.")
         if record.seq in seqs or not 0 < record.seq <= state.seq:

@@ -112,6 +112,7 @@ SPOILS = [
     ("name", lambda s: s["customJobs"][0].update(name="jobs/1"), ".name"),
     ("duplicate", lambda s: s["customJobs"].append(s["customJobs"][0]), ".name"),
     ("seq", lambda s: s.update(seq=1), ".seq"),
+    ("state", lambda s: s["customJobs"][0].update(state="JOB_STATE_DONE"), ".state"),
     ("holder", lambda s: _holders(s)["k80-pool"].update({f"{PARENT}/customJobs/404": 1}), "holders.k80-pool"),
     ("capacity", lambda s: _holders(s)["k80-pool"].update({k: 9 for k in _holders(s)["k80-pool"]}), "k80-pool"),
     ("queue", lambda s: s["persistentResources"][0]["queue"].append(s["customJobs"][-1]["name"]), ".queue"),

@@ -15,6 +15,7 @@ import requests
 from flask import Flask
 
 from emulator import cli, snapshot, store
+from emulator.commands.serve import build_service
 from emulator.errors import ApiError, Code
 from emulator.http.app import make_app
 from emulator.service import Service
@@ -180,6 +181,24 @@ def test_serve_refuses_a_bad_data_dir_with_a_clear_message(tmp_path: Path, capsy
     assert "bad data dir" in message
     assert "layout version 0" in message
     assert "left untouched" in message
+
+
+def test_serve_import_starts_from_a_snapshot_file_or_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = new_service(job_duration=None)
+    _busy(source)
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    snapshot.write_file(good, source.export_state())
+    started = build_service(cli.build_parser("serve").parse_args(["serve", "--clock", "manual", "--import", str(good)]))
+    assert started.export_state() == source.export_state()
+
+    spoiled = source.export_state()
+    spoiled["customJobs"][0]["state"] = "JOB_STATE_DONE?"
+    spoiled["customJobs"][0]["waiting"] = "no"
+    snapshot.write_file(bad, spoiled)
+    assert cli.main(["serve", "--port", "0", "--import", str(bad)]) == 2
+    assert f"bad snapshot: {bad}: field customJobs[0].waiting" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------- a served emulator, stopped
