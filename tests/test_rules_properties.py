@@ -231,7 +231,7 @@ def test_network_and_cmek_of_the_job_must_be_those_of_the_resource(
     resource: Dict, data: st.DataObject, job_network: str, network: str, job_key: str, key: str
 ) -> None:
     """ "The network and CMEK configs on the job should be consistent with those on the PersistentResource"."""
-    job = data.draw(s.jobs_for(resource, max_replicas=1))
+    job = data.draw(s.jobs_for(resource, max_workers=1, max_replicas=1))
     job["jobSpec"]["network"] = job_network
     job["encryptionSpec"] = {"kmsKeyName": job_key}
     target = {**resource, "network": network, "encryptionSpec": {"kmsKeyName": key}}
