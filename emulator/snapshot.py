@@ -7,11 +7,14 @@ A snapshot is one object::
      "persistentResources": [...], "customJobs": [...], "operations": [...]}
 
 Each record is its dataclass's fields, verbatim (times are epoch seconds), so nothing is lost and
-nothing is written twice: the emulator's own records are the schema. The event schedule is not
-kept, it is derived from the records' ``next_at``. Reading a snapshot checks every field's type
-and that the replica accounting holds together (holders are live jobs of that resource, no pool
-holds more than its capacity), because a snapshot may be hand-edited and a bad one must be
-refused whole, with the field to blame, rather than break the emulator later.
+nothing is written twice: the emulator's own records are the schema. What follows from other
+records is not kept but rebuilt on reading: the event schedule from the records' ``next_at``, and
+a resource's replica accounting (``holders``, ``queue``) from its jobs, the live ones placed on it
+(``placement``) and the ones waiting for it (first in, first out, in creation order). So a
+resource's record does not grow with its jobs, and the accounting of a snapshot cannot disagree
+with its jobs. Reading checks every field's type, names, states, and that no pool would hold
+more than its capacity, because a snapshot may be hand-edited and a bad one must be refused whole,
+with the field to blame, rather than break the emulator later.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from emulator import names, wire
-from emulator.domain import jobs, resources, specs
+from emulator.domain import admission, jobs, resources, specs
 from emulator.domain.jobs import TERMINAL, CustomJob
 from emulator.domain.operations import Operation
 from emulator.domain.resources import PersistentResource
@@ -42,6 +45,8 @@ COLLECTIONS: dict[str, type[Stored]] = {
     "operations": Operation,
 }
 _STATES = {"persistentResources": resources.STATES, "customJobs": jobs.STATES}
+DERIVED = frozenset({"holders", "queue"})
+"""Fields of a resource rebuilt from its jobs, never stored."""
 _SEGMENT = {"persistentResources": "/persistentResources/", "customJobs": "/customJobs/", "operations": "/operations/"}
 
 
@@ -65,7 +70,7 @@ def collection_of(record: Stored) -> str:
 
 @functools.cache
 def _field_names(kind: type[Stored]) -> tuple[str, ...]:
-    return tuple(item.name for item in fields(kind))
+    return tuple(item.name for item in fields(kind) if item.name not in DERIVED)
 
 
 def dump(record: Stored) -> dict[str, Any]:
@@ -134,11 +139,13 @@ def _record(kind: type[Stored], data: Any, path: str) -> Stored:
     if not isinstance(data, dict):
         raise bad_field(path, f"{path} must be an object.")
     hints = get_type_hints(kind)
-    unknown = sorted(set(data) - set(hints))
+    unknown = sorted(set(data) - set(_field_names(kind)))
     if unknown:
         raise bad_field(f"{path}.{unknown[0]}", f'Unknown field "{unknown[0]}" in {path}.')
     values = {}
     for item in fields(kind):
+        if item.name in DERIVED:
+            continue
         if item.name in data:
             values[item.name] = _check(data[item.name], hints[item.name], f"{path}.{item.name}")
         elif item.default is MISSING and item.default_factory is MISSING:
@@ -184,7 +191,7 @@ def _describe(hint: Any) -> str:
 
 
 def _check_consistency(state: State) -> None:
-    by_name: dict[str, Stored] = {}
+    seen: set[str] = set()
     seqs: set[int] = set()
     for record in state.records:
         collection = collection_of(record)
@@ -199,43 +206,44 @@ def _check_consistency(state: State) -> None:
             raise bad_field(f"{where}.state", f"{record.state!r} is not a state of the {collection}.")
         if record.version not in wire.VERSIONS:
             raise bad_field(f"{where}.version", f"version must be one of {wire.VERSIONS}, not {record.version!r}.")
-        if record.name in by_name:
+        if record.name in seen:
             raise bad_field(f"{where}.name", f"{record.name!r} appears twice in the snapshot.")
         if record.seq in seqs or not 0 < record.seq <= state.seq:
             raise bad_field(f"{where}.seq", f"seq {record.seq} is repeated or not between 1 and seq ({state.seq}).")
-        by_name[record.name] = record
+        seen.add(record.name)
         seqs.add(record.seq)
-    for record in state.records:
-        if isinstance(record, PersistentResource):
-            _check_accounting(record, by_name)
+    _rebuild_accounting(state)
 
 
-def _check_accounting(resource: PersistentResource, by_name: dict[str, Stored]) -> None:
-    """Holders are live jobs of this resource, queued jobs wait on it, and no pool is over capacity."""
-    where = f"persistentResources[{resource.name}]"
-    pools = {pool["id"]: pool for pool in resource.pools}
-    for attribute in ("holders", "provisioned"):
-        if set(getattr(resource, attribute)) != set(pools):
-            raise bad_field(f"{where}.{attribute}", f"{attribute} must have exactly the pools {sorted(pools)}.")
-    for pool_id, holders in resource.holders.items():
-        for job_name, count in holders.items():
-            job = by_name.get(job_name)
-            if not isinstance(job, CustomJob) or job.state in TERMINAL or job.resource != resource.name:
+def _rebuild_accounting(state: State) -> None:
+    """Holders and queues from the jobs; each job's resource and pools must exist, and fit."""
+    owners = {record.name: record for record in state.records if isinstance(record, PersistentResource)}
+    for job in sorted((r for r in state.records if isinstance(r, CustomJob)), key=lambda job: job.seq):
+        if job.resource is None or job.state in TERMINAL or not (job.waiting or any(job.placement)):
+            continue
+        where = f"customJobs[{job.name}]"
+        resource = owners.get(job.resource)
+        if resource is None:
+            raise bad_field(f"{where}.resource", f"The job holds or awaits replicas of {job.resource!r}, not here.")
+        if job.waiting:
+            resource.queue.append(job.name)
+            continue
+        held = admission.held_by(job.spec, job.placement)
+        if not set(held) <= set(resource.holders):
+            raise bad_field(f"{where}.placement", f"{job.placement} names pools {job.resource!r} does not have.")
+        resource.hold(job.name, held)
+    for resource in owners.values():
+        where = f"persistentResources[{resource.name}]"
+        pool_ids = sorted(resource.holders)
+        if sorted(resource.provisioned) != pool_ids:
+            raise bad_field(f"{where}.provisioned", f"provisioned must have exactly the pools {pool_ids}.")
+        for pool in resource.pools:
+            if resource.used(pool["id"]) > specs.pool_capacity(pool):
                 raise bad_field(
-                    f"{where}.holders.{pool_id}",
-                    f"{job_name!r} holds replicas of pool {pool_id} but is not a live job of this resource.",
+                    f"{where}.resourcePools.{pool['id']}",
+                    f"Pool {pool['id']} would have {resource.used(pool['id'])} replicas held by its jobs, "
+                    "more than its capacity.",
                 )
-            if count <= 0:
-                raise bad_field(f"{where}.holders.{pool_id}", f"{job_name!r} holds {count} replicas.")
-        if resource.used(pool_id) > specs.pool_capacity(pools[pool_id]):
-            raise bad_field(
-                f"{where}.holders.{pool_id}",
-                f"Pool {pool_id} has {resource.used(pool_id)} replicas held, more than its capacity.",
-            )
-    for job_name in resource.queue:
-        job = by_name.get(job_name)
-        if not isinstance(job, CustomJob) or not job.waiting or job.resource != resource.name:
-            raise bad_field(f"{where}.queue", f"{job_name!r} is queued here but is not a job waiting on this resource.")
 
 
 class SnapshotError(Exception):

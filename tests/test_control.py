@@ -37,8 +37,12 @@ class Client:
         return answer.get_json()
 
     def answers(self) -> dict[str, Any]:
-        """Everything a client can read: lists page by page (tokens included) and each object."""
-        seen: dict[str, Any] = {"clock": self("GET", "/emulator/v1/clock")}
+        """Everything a client can read: lists page by page (tokens included), each object, and the
+        overview (holders and queues of every pool, in order)."""
+        seen: dict[str, Any] = {
+            "clock": self("GET", "/emulator/v1/clock"),
+            "overview": self("GET", "/emulator/v1/overview"),
+        }
         for parent in (PARENT, OTHER):
             for collection in ("persistentResources", "customJobs", "operations"):
                 token, page = "", 0
@@ -99,8 +103,9 @@ def _spoiled(exported: dict[str, Any], change: Any) -> dict[str, Any]:
     return spoiled
 
 
-def _holders(state: dict[str, Any]) -> dict[str, dict[str, int]]:
-    return next(r for r in state["persistentResources"] if r["holders"]["k80-pool"])["holders"]
+def _holding(state: dict[str, Any]) -> dict[str, Any]:
+    """A job of the snapshot that holds replicas (running on a resource)."""
+    return next(job for job in state["customJobs"] if job["resource"] and job["state"] == "JOB_STATE_RUNNING")
 
 
 SPOILS = [
@@ -113,9 +118,14 @@ SPOILS = [
     ("duplicate", lambda s: s["customJobs"].append(s["customJobs"][0]), ".name"),
     ("seq", lambda s: s.update(seq=1), ".seq"),
     ("state", lambda s: s["customJobs"][0].update(state="JOB_STATE_DONE"), ".state"),
-    ("holder", lambda s: _holders(s)["k80-pool"].update({f"{PARENT}/customJobs/404": 1}), "holders.k80-pool"),
-    ("capacity", lambda s: _holders(s)["k80-pool"].update({k: 9 for k in _holders(s)["k80-pool"]}), "k80-pool"),
-    ("queue", lambda s: s["persistentResources"][0]["queue"].append(s["customJobs"][-1]["name"]), ".queue"),
+    ("resource", lambda s: _holding(s).update(resource=f"{PARENT}/persistentResources/gone"), ".resource"),
+    ("placement", lambda s: _holding(s).update(placement=["nowhere"]), ".placement"),
+    (
+        "capacity",
+        lambda s: _holding(s)["spec"]["jobSpec"]["workerPoolSpecs"][0].update(replicaCount="9"),
+        "resourcePools.k80-pool",
+    ),
+    ("derived", lambda s: s["persistentResources"][0].update(holders={}), ".holders"),
 ]
 
 

@@ -159,7 +159,7 @@ def _kept_then(*statements: str) -> Any:
         (_other_layout, "layout version 0, this emulator reads version 1"),
         (lambda path: _sql(path, "CREATE TABLE notes (text TEXT)"), "not a vertex-emulator data dir"),
         (_kept_then("UPDATE objects SET body = '{\"name\": 1' WHERE collection = 'customJobs'"), "corrupt"),
-        (_kept_then("DELETE FROM objects WHERE collection = 'customJobs'"), "inconsistent"),
+        (_kept_then("DELETE FROM objects WHERE collection = 'persistentResources'"), "inconsistent"),
     ],
     ids=["garbage", "bad-pages", "older-layout", "foreign-database", "broken-row", "inconsistent"],
 )
@@ -233,18 +233,24 @@ class Api:
 
 
 def _accounting_holds(state: dict[str, Any], api: Api) -> None:
-    """usedReplicaCount on the API is the replicas held, and only live jobs of that resource hold any."""
-    jobs = {job["name"]: job for job in state["customJobs"]}
+    """usedReplicaCount on the API is what the live jobs placed on each pool ask for; waiting jobs are QUEUED."""
+    used: dict[tuple[str, str], int] = {}
+    for job in state["customJobs"]:
+        live = job["resource"] and job["state"] not in (
+            "JOB_STATE_SUCCEEDED",
+            "JOB_STATE_FAILED",
+            "JOB_STATE_CANCELLED",
+        )
+        if live and job["waiting"]:
+            assert api("GET", f"v1/{job['name']}")["state"] == "JOB_STATE_QUEUED"
+        elif live:
+            for worker, pool in zip(job["spec"]["jobSpec"]["workerPoolSpecs"], job["placement"], strict=True):
+                if pool:
+                    key = (job["resource"], pool)
+                    used[key] = used.get(key, 0) + int(worker["replicaCount"])
     for resource in state["persistentResources"]:
-        shown = api("GET", f"v1/{resource['name']}")
-        for pool in shown["resourcePools"]:
-            held = resource["holders"][pool["id"]]
-            assert int(pool.get("usedReplicaCount", "0")) == sum(held.values())
-            for job in held:
-                assert jobs[job]["state"] not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
-        for waiting in resource["queue"]:
-            assert jobs[waiting]["waiting"]
-            assert api("GET", f"v1/{waiting}")["state"] == "JOB_STATE_QUEUED"
+        for pool in api("GET", f"v1/{resource['name']}")["resourcePools"]:
+            assert int(pool.get("usedReplicaCount", "0")) == used.get((resource["name"], pool["id"]), 0)
 
 
 def _create(api: Api, resource_id: str) -> dict[str, Any]:

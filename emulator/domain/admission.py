@@ -288,11 +288,19 @@ def admit(job: Spec, resource: Spec, held: Held, *, blocked: Collection[str] = (
     placed, misfit = _place(workers, candidates, open_to_us)
     if misfit is not None:
         raise _no_room(misfit, candidates[misfit.index], free, held, blocked)
-    demand: dict[str, int] = {}
-    for worker in workers:
-        demand[placed[worker.index]] = demand.get(placed[worker.index], 0) + worker.replicas
     slots = len(job.get("jobSpec", {}).get("workerPoolSpecs", []))
-    return Placement(tuple(placed.get(index) for index in range(slots)), demand)
+    chosen = tuple(placed.get(index) for index in range(slots))
+    return Placement(chosen, held_by(job, chosen))
+
+
+def held_by(job: Spec, pools: Sequence[str | None]) -> dict[str, int]:
+    """The replicas a job placed on ``pools`` (a pool id per worker pool, None for an empty one)
+    holds on each resource pool: what admission takes, and what a restored state rebuilds."""
+    held: dict[str, int] = {}
+    for spec, pool in zip(job.get("jobSpec", {}).get("workerPoolSpecs", []), pools, strict=False):
+        if pool is not None:
+            held[pool] = held.get(pool, 0) + int(spec.get("replicaCount") or 0)
+    return held
 
 
 def candidate_pools(job: Spec, resource: Spec) -> set[str]:
