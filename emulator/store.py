@@ -3,9 +3,11 @@
 The store listens to the service (``service.listeners``). A listener runs under the service's lock
 after every call, before the HTTP view builds its response, so everything acknowledged has been
 committed: a restart, or a crash of the process (SIGKILL), loses nothing that was answered.
-A call reports the names of the records it reached (``Service.touched``); the store serialises
-just those and writes the ones that differ from what it last wrote, plus one row for the clock,
-the id source and the sequence. Reads therefore write nothing, and a write costs what it changed.
+A call reports the names of the records it reached (``Service.touched``); the store compares just
+those with a private copy of what it last wrote and writes the ones that differ, plus one row for
+the clock, the id source and the sequence. Reads therefore write nothing, and a write costs what
+it changed (a resource's replica accounting is rebuilt from its jobs, so its row does not grow
+with them). A write that fails answers 503 UNAVAILABLE and is retried with the next call.
 
 Layout (``LAYOUT``): a table ``meta`` (``application``, ``layout``, ``globals`` as JSON) and a
 table ``objects`` (``name``, ``collection``, ``body`` as JSON), where bodies are the records of
