@@ -38,6 +38,7 @@ ACCELERATOR_COUNTS = (1, 2, 4, 8)
 TPU_TOPOLOGIES = ("1x1", "2x2", "2x2x1", "4x4")
 GPU_PARTITIONS = ("1g.5gb", "2g.10gb", "3g.20gb")
 RESERVATION_NAMES = ("r-alpha", "r-beta")
+DISK_SIZES = (50, 100, 200, 500, 2000)
 IMAGE = "us-docker.pkg.dev/p/trainers/train:1"
 
 
@@ -96,10 +97,6 @@ def machine_specs(draw: st.DrawFn, machine_types: st.SearchStrategy[str] | None 
     return canonical("MachineSpec", spec)
 
 
-def disk_sizes() -> st.SearchStrategy[int]:
-    return st.sampled_from((50, 100, 200, 500, 2000))
-
-
 @st.composite
 def disk_specs(draw: st.DrawFn) -> Dict | None:
     """A ``DiskSpec`` as a user writes it: absent, empty, or with any of its two fields omitted."""
@@ -109,7 +106,7 @@ def disk_specs(draw: st.DrawFn) -> Dict | None:
     if draw(st.booleans()):
         body["bootDiskType"] = draw(st.sampled_from(BOOT_DISK_TYPES))
     if draw(st.booleans()):
-        body["bootDiskSizeGb"] = draw(disk_sizes())
+        body["bootDiskSizeGb"] = draw(st.sampled_from(DISK_SIZES))
     return canonical("DiskSpec", body)
 
 
@@ -163,25 +160,25 @@ def hardware(machine_types: st.SearchStrategy[str] | None = None) -> st.SearchSt
 # ------------------------------------------------------------------- one field of a spec changed
 
 
-def _field_values() -> dict[str, st.SearchStrategy[Any]]:
-    """Values each leaf field of ``MachineSpec`` / ``DiskSpec`` may take; None means unset."""
-    names = {
-        "machineType": st.sampled_from(MACHINE_TYPES),
-        "acceleratorType": st.sampled_from(ACCELERATORS),
-        "acceleratorCount": st.sampled_from(ACCELERATOR_COUNTS),
-        "gpuPartitionSize": st.sampled_from(GPU_PARTITIONS),
-        "tpuTopology": st.sampled_from(TPU_TOPOLOGIES),
-        "reservationAffinity.reservationAffinityType": st.sampled_from(RESERVATION_TYPES),
-        "reservationAffinity.key": st.just("compute.googleapis.com/reservation-name"),
-        "reservationAffinity.values": st.lists(st.sampled_from(RESERVATION_NAMES), min_size=1, max_size=2),
-        "bootDiskType": st.sampled_from(BOOT_DISK_TYPES),
-        "bootDiskSizeGb": disk_sizes(),
+def _field_values() -> dict[str, tuple[Any, ...]]:
+    """Values each leaf field of ``MachineSpec`` / ``DiskSpec`` may take; None means unset.
+
+    The boot disk fields are never unset here: unset means the default, which may be no change.
+    """
+    values: dict[str, tuple[Any, ...]] = {
+        "machineType": MACHINE_TYPES,
+        "acceleratorType": ACCELERATORS,
+        "acceleratorCount": ACCELERATOR_COUNTS,
+        "gpuPartitionSize": GPU_PARTITIONS,
+        "tpuTopology": TPU_TOPOLOGIES,
+        "reservationAffinity.reservationAffinityType": RESERVATION_TYPES,
+        "reservationAffinity.key": ("compute.googleapis.com/reservation-name",),
+        "reservationAffinity.values": (["r-alpha"], ["r-beta"], list(RESERVATION_NAMES)),
+        "bootDiskType": BOOT_DISK_TYPES,
+        "bootDiskSizeGb": DISK_SIZES,
     }
-    required = {"machineType", "reservationAffinity.reservationAffinityType"}
-    return {
-        path: strategy if path in required or path.startswith("bootDisk") else st.none() | strategy
-        for path, strategy in names.items()
-    }
+    required = {"machineType", "reservationAffinity.reservationAffinityType", "bootDiskType", "bootDiskSizeGb"}
+    return {path: options if path in required else (None, *options) for path, options in values.items()}
 
 
 FIELD_VALUES = _field_values()
@@ -251,7 +248,7 @@ def one_field_changes(draw: st.DrawFn, spec: Hardware) -> Change:
     section, fields = draw(st.sampled_from((("machineSpec", MACHINE_FIELDS), ("diskSpec", DISK_FIELDS))))
     path = draw(st.sampled_from(fields))
     current = _get(spec.effective()[section], path)
-    value = draw(FIELD_VALUES[path].filter(lambda new: new != current))
+    value = draw(st.sampled_from([new for new in FIELD_VALUES[path] if new != current]))
     return Change(section, path, value)
 
 
