@@ -10,12 +10,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 from bench import workload
-from bench.stats import Row, median_of
+from bench.stats import Row
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT_BYTES = 4096
@@ -38,15 +39,25 @@ def bytes_per_job(count: int) -> float:
     return (resident_bytes() - before) / count
 
 
-def measured(count: int) -> float:
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.memory", str(count)], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return float(json.loads(child.stdout)["bytes_per_job"])
+def measured(count: int, repeats: int) -> list[float]:
+    """Bytes per job from ``repeats`` fresh processes, run side by side: each has its own heap."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.memory", str(count)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(repeats)
+    ]
+    results = []
+    for child in children:
+        out, _ = child.communicate()
+        if child.returncode:
+            raise RuntimeError(f"bench.memory {count} failed with exit code {child.returncode}")
+        results.append(float(json.loads(out)["bytes_per_job"]))
+    return results
 
 
 def measure(count: int, repeats: int) -> list[Row]:
-    value = median_of(lambda: measured(count), repeats)
+    value = statistics.median(measured(count, repeats))
     return [
         Row(
             "memory",

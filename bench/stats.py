@@ -64,8 +64,15 @@ def median_of(measure: Callable[[], float], repeats: int) -> float:
     return statistics.median(measure() for _ in range(repeats))
 
 
-def paired(subject: Callable[[], float], baseline: Callable[[], float], repeats: int) -> Paired:
-    """Medians of two measures taken side by side, and the median of their per-repeat ratios."""
+def paired(subject: Callable[[], float], baseline: Callable[[], float], repeats: int, warm: bool = True) -> Paired:
+    """Medians of two measures taken side by side, and the median of their per-repeat ratios.
+
+    ``warm`` runs each once first, untimed: first-time costs (imports, caches, the allocator's
+    growth, the page cache) are not what a repeated measure should report.
+    """
+    if warm:
+        subject()
+        baseline()
     mine: list[float] = []
     theirs: list[float] = []
     for repeat in range(repeats):

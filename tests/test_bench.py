@@ -71,7 +71,7 @@ def test_comparisons_alternate_and_take_medians_of_ratios() -> None:
         order.append(name)
         return next(values)
 
-    result = paired(lambda: measured("a"), lambda: measured("b"), 3)
+    result = paired(lambda: measured("a"), lambda: measured("b"), 3, warm=False)
     assert order == ["a", "b", "b", "a", "a", "b"]
     assert (result.subject, result.baseline) == (6.0, 2.0)
     assert result.ratio == 2.0, "the median of 1/1, 10/2 and 6/3, not the ratio of the medians (3)"
