@@ -736,12 +736,6 @@ class Service:
     def iter_scopes(self) -> Iterator[tuple[names.Scope, Scope]]:
         yield from self.scopes.items()
 
-    def rendered(self, record: PersistentResource | CustomJob) -> dict[str, Any]:
-        """A record as the API shows it, read under the lock: a reader never sees half a transition
-        (a job SUCCEEDED without its endTime), even when the call that found it has returned."""
-        with self.lock:
-            return record.render()
-
     def overview(self) -> dict[str, Any]:
         """Every scope at a glance, read in one critical section so holders and queues agree."""
         return self.call(self._overview)
