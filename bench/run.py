@@ -66,6 +66,7 @@ def moto_installed() -> bool:
 def run(plan_name: str, sections: Sequence[str], moto: bool) -> dict[str, Any]:
     """Every section of ``sections`` on the named plan; the results as the JSON file holds them."""
     plan = PLANS[plan_name]
+    began_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     rows: list[Row] = []
     for name in sections:
@@ -73,7 +74,7 @@ def run(plan_name: str, sections: Sequence[str], moto: bool) -> dict[str, Any]:
         rows += SECTIONS[name](plan, moto)
         print(f"bench: {name} done in {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
     return {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started": began_at,
         "seconds": round(time.perf_counter() - started, 1),
         "plan": plan_name,
         "sizes": asdict(plan),
@@ -88,13 +89,31 @@ def run(plan_name: str, sections: Sequence[str], moto: bool) -> dict[str, Any]:
     }
 
 
+def report(results: dict[str, Any]) -> str:
+    """A run as Markdown: how and where it ran, the table, and the targets missed."""
+    machine = results["machine"]
+    load = ", ".join(f"{value:.1f}" for value in machine["load_average_at_end"])
+    rows = [Row(**row) for row in results["rows"]]
+    missed = sum(row.met is False for row in rows)
+    return (
+        f"Plan `{results['plan']}`, {results['started']}, {results['seconds']} s; Python {machine['python']} on "
+        f"{machine['system']}, {machine['cpus']} CPUs, load average at the end {load}; moto "
+        f"{'compared' if results['moto'] else 'not installed'}.\n\n{table(rows)}\n\n"
+        f"{len(rows)} figures, {missed} targets missed.\n"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_const", const="quick", dest="plan", default="full")
     parser.add_argument("--plan", choices=sorted(PLANS), help="a named plan (tiny is what the test runs)")
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS), default=list(SECTIONS), metavar="SECTION")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where the figures go (default {RESULTS})")
+    parser.add_argument("--report", type=Path, metavar="JSON", help="print the report of a saved run, run nothing")
     args = parser.parse_args(argv)
+    if args.report:
+        print(report(json.loads(args.report.read_text(encoding="utf-8"))), end="")
+        return 0
     moto = moto_installed()
     if not moto:
         print(
@@ -104,10 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = run(args.plan, args.only, moto)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(table([Row(**row) for row in results["rows"]]))
-    missed = [row for row in results["rows"] if row["met"] is False]
-    count, seconds = len(results["rows"]), results["seconds"]
-    print(f"\n{count} figures in {seconds} s, {len(missed)} targets missed; written to {args.json}")
+    print(report(results), end="")
+    print(f"written to {args.json}")
     return 0
 
 

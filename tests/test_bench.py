@@ -56,11 +56,14 @@ def test_moto_is_compared_where_it_is_installed(results: dict) -> None:
     assert sum("moto" in name for name in baselines) == 2
 
 
-def test_the_table_has_a_line_per_figure(results: dict) -> None:
+def test_the_report_has_a_table_line_per_figure(results: dict) -> None:
     rows = [Row(**row) for row in results["rows"]]
     lines = table(rows).splitlines()
     assert len(lines) == len(rows) + 2
     assert all(line.startswith("|") and line.endswith("|") for line in lines)
+    report = run.report(results)
+    assert table(rows) in report
+    assert f"{len(rows)} figures" in report
 
 
 def test_comparisons_alternate_and_take_medians_of_ratios() -> None:
