@@ -118,8 +118,12 @@ class Service:
         heapq.heappush(self._events, (due, self._next_seq(), kind, name))
         return due
 
-    def _catch_up(self) -> None:
-        """Run every transition that is due, in order; each may schedule the next."""
+    def _catch_up(self, notify: bool = True) -> None:
+        """Run every transition that is due, in order; each may schedule the next.
+
+        ``notify=False`` leaves telling the listeners to the caller, so that the transitions and
+        the call that follows them are one change (one commit of the store, not two).
+        """
         now = self.clock.now()
         ran = False
         while self._events and self._events[0][0] <= now:
@@ -136,7 +140,7 @@ class Service:
                     resource.next_at = None
                     self._resource_step(resource, due)
                     ran = True
-        if ran:
+        if ran and notify:
             self._notify()
 
     def _notify(self) -> None:
@@ -198,7 +202,7 @@ class Service:
     def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one API call under the lock, after the transitions that became due."""
         with self.lock:
-            self._catch_up()
+            self._catch_up(notify=False)
             try:
                 return method(*args, **kwargs)
             finally:

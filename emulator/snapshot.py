@@ -74,8 +74,12 @@ def _field_names(kind: type[Stored]) -> tuple[str, ...]:
 
 
 def dump(record: Stored) -> dict[str, Any]:
-    """A record as JSON data; it shares the record's containers, so serialise it before it changes."""
-    return {name: getattr(record, name) for name in _field_names(type(record))}
+    """A record as JSON data, equal to what parsing its JSON gives (tuples are lists); it shares the
+    record's containers, so serialise it before the record changes."""
+    data = {name: getattr(record, name) for name in _field_names(type(record))}
+    if isinstance(record, CustomJob):
+        data["placement"] = list(record.placement)
+    return data
 
 
 def globals_json(state: State) -> dict[str, Any]:

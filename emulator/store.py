@@ -21,7 +21,6 @@ answer is sent, which survives the death of the process; a power cut may lose th
 
 from __future__ import annotations
 
-import copy
 import fcntl
 import json
 import os
@@ -144,7 +143,7 @@ class Store:
         with self.service.lock:
             self.service.install(state)
             self.service.touched.clear()
-            self._known = {record.name: copy.deepcopy(snapshot.dump(record)) for record in self.service.records()}
+            self._known = {record.name: json.loads(_text(snapshot.dump(record))) for record in self.service.records()}
         self._steady = _steady(json.loads(meta["globals"]))
         self.restored = True
 
@@ -180,8 +179,9 @@ class Store:
         for name, record in found.items():
             fields = snapshot.dump(record)
             if self._known.get(name) != fields:
-                upserts.append((name, snapshot.collection_of(record), _text(fields)))
-                changed[name] = copy.deepcopy(fields)
+                text = _text(fields)
+                upserts.append((name, snapshot.collection_of(record), text))
+                changed[name] = json.loads(text)
         deletes = [(name,) for name in reached if name not in found and name in self._known]
         data = snapshot.globals_json(service.state(with_records=False))
         steady = _steady(data)
