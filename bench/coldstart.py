@@ -73,13 +73,13 @@ def seconds_to_ready(launch: Launch) -> float:
         child.wait(timeout=30)
 
 
-def measure(repeats: int, moto: bool) -> list[Row]:
+def measure(repeats: int, moto: bool, warm: bool = True) -> list[Row]:
     section = "cold start"
     measure_name = "vertex-emulator serve --port 0 -> first 200 /emulator/v1/health"
     if not moto:
         alone = median_of(lambda: seconds_to_ready(EMULATOR), repeats)
         return [Row(section, measure_name, alone, "s", target=f"<= {LIMIT_SECONDS} s", met=alone <= LIMIT_SECONDS)]
-    result = paired(lambda: seconds_to_ready(EMULATOR), lambda: seconds_to_ready(MOTO), repeats)
+    result = paired(lambda: seconds_to_ready(EMULATOR), lambda: seconds_to_ready(MOTO), repeats, warm)
     row = result.row(
         section,
         measure_name,

@@ -82,7 +82,9 @@ def _filled(size: int, pools: int) -> State:
     return service, workload.fill(service, size, pools)
 
 
-def measure(sizes: tuple[int, ...], pool_counts: tuple[int, ...], calls: int, repeats: int) -> list[Row]:
+def measure(
+    sizes: tuple[int, ...], pool_counts: tuple[int, ...], calls: int, repeats: int, warm: bool = True
+) -> list[Row]:
     rows = []
     smallest = sizes[0]
     for pools in pool_counts:
@@ -93,6 +95,7 @@ def measure(sizes: tuple[int, ...], pool_counts: tuple[int, ...], calls: int, re
                     _timer(operation, states[size], pools, calls),
                     _timer(operation, states[smallest], pools, calls),
                     repeats,
+                    warm,
                 )
                 rows.append(
                     result.row(

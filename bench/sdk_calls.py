@@ -56,12 +56,13 @@ def _pairs(app: Flask, calls: int) -> float:
         return cpu(lambda: run(calls)) / calls
 
 
-def measure(calls: int, repeats: int) -> list[Row]:
+def measure(calls: int, repeats: int, warm: bool = True) -> list[Row]:
     bodies = floor.canned(workload.job_body())
     result = paired(
         lambda: _pairs(make_app(workload.service()), calls),
         lambda: _pairs(floor.app(bodies), calls),
         repeats,
+        warm,
     )
     row = result.row(
         "per call (SDK, in-process)",

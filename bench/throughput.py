@@ -150,7 +150,7 @@ def requests_per_second(call: Call, url: str, clients: int, calls: int) -> float
     return sum(made) / elapsed
 
 
-def measure(clients: int, calls: int, repeats: int, moto: bool) -> list[Row]:
+def measure(clients: int, calls: int, repeats: int, moto: bool, warm: bool = True) -> list[Row]:
     section = f"HTTP, {clients} concurrent clients"
 
     def rate(call: Call, url: str) -> Callable[[], float]:
@@ -171,7 +171,7 @@ def measure(clients: int, calls: int, repeats: int, moto: bool) -> list[Row]:
             comparisons.append((PAIR, rate(vertex_pair, url["emulator"]), rate(sagemaker_pair, url["moto"]), MOTO, 1.0))
         rows = []
         for name, mine, theirs, baseline_name, at_least in comparisons:
-            result = paired(mine, theirs, repeats)
+            result = paired(mine, theirs, repeats, warm)
             target = f">= {at_least}x"
             rows.append(result.row(section, name, "req/s", baseline_name, target, result.ratio >= at_least))
         return rows
