@@ -10,13 +10,14 @@ client's own cost is the same for all three.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -83,7 +84,7 @@ def _sagemaker(action: str) -> dict[str, str]:
 _DESCRIBE = _sagemaker("DescribeTrainingJob")
 
 
-@contextmanager
+@contextlib.contextmanager
 def serving(kinds: dict[str, str]) -> Iterator[dict[str, str]]:
     """A ``bench.target`` child per label, all started at once; label -> URL while they live."""
     canned = floor.canned(workload.job_body()).to_json()
@@ -113,40 +114,40 @@ def serving(kinds: dict[str, str]) -> Iterator[dict[str, str]]:
             child.wait(timeout=30)
 
 
-class Run:
-    """A batch id, so that job keys stay unique across repeats against the same server."""
-
-    batches = 0
+_batches = itertools.count(1)
+"""Numbers each timing, so that job keys stay unique across repeats against the same server."""
 
 
 def requests_per_second(call: Call, url: str, clients: int, calls: int) -> float:
-    """Requests per second of ``clients`` threads making ``calls`` calls each, all started together."""
-    Run.batches += 1
-    batch = Run.batches
+    """Requests per second of ``clients`` threads making ``calls`` calls each, all started together
+    once each has made one untimed call (its connection is open)."""
+    batch = next(_batches)
     errors: list[BaseException] = []
     made = [0] * clients
     start = threading.Barrier(clients + 1)
 
     def client(number: int) -> None:
         with requests.Session() as session:
-            call(session, url, f"warm-{batch}-{number}")
-            start.wait()
             try:
+                call(session, url, f"warm-{batch}-{number}")
+                start.wait()
                 for index in range(calls):
                     made[number] += call(session, url, f"{batch}-{number}-{index}")
-            except requests.RequestException as error:
+            except (requests.RequestException, threading.BrokenBarrierError) as error:
                 errors.append(error)
+                start.abort()
 
     threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
     for thread in threads:
         thread.start()
-    start.wait()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        start.wait()
     began = time.perf_counter()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
     if errors:
-        raise RuntimeError(f"{len(errors)} clients failed; first: {errors[0]}")
+        raise RuntimeError(f"{len(errors)} clients failed; first: {errors[0]!r}")
     return sum(made) / elapsed
 
 
