@@ -497,6 +497,7 @@ class Service:
         job.end_time = at
         job.update_time = at
         job.next_at = None
+        job.waiting = False
         if job.resource is None:
             return
         resource = self._find_resource(job.resource)
@@ -505,7 +506,6 @@ class Service:
         queued = job.name in resource.queue
         if queued:
             resource.queue.remove(job.name)
-            job.waiting = False
         if resource.release(job.name) or queued:
             self._start_waiting(resource, at)
 

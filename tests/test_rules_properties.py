@@ -439,8 +439,18 @@ def _failed_while_queued() -> tuple[Dict, list[tuple[str, Any]]]:
     return resource, [*steps, ("JOB_STATE_FAILED", 1)]
 
 
+def _outgrown_while_queued() -> tuple[Dict, list[tuple[str, Any]]]:
+    """One pool of 4: a job of 2 runs and a job of 4 waits; the pool shrinks to 3, so the waiting
+    job can never fit and fails; a job of 1 then fits and starts, overtaking nobody."""
+    spec = s.Hardware({"machineType": "n1-standard-4"}, None)
+    resource = _resource_with(_fixed_pool(spec, 4))
+    steps: list[tuple[str, Any]] = [("submit", _single_worker_job(spec, replicas)) for replicas in (2, 4)]
+    return resource, [*steps, ("resize", [3]), ("advance", 1.0), ("submit", _single_worker_job(spec, 1))]
+
+
 @given(queue_runs())
 @example(_failed_while_queued()).via("a job that ends while it waits must let the jobs behind it start")
+@example(_outgrown_while_queued()).via("a job failed out of the queue no longer waits")
 def test_queued_jobs_start_in_fifo_order_per_pool_as_soon_as_they_fit(
     run_case: tuple[Dict, list[tuple[str, Any]]],
 ) -> None:
