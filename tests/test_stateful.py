@@ -48,6 +48,8 @@ PRECONDITION = "FAILED_PRECONDITION"
 NOT_FOUND = "NOT_FOUND"
 EXISTS = "ALREADY_EXISTS"
 TERMINAL = ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
+ERROR_CODES = {"JOB_STATE_FAILED": 13, "JOB_STATE_CANCELLED": 1}
+"""The job's ``error.code`` when it ends so; a job failed out of the queue is INVALID_ARGUMENT (3)."""
 
 DELAYS = {
     "provision_delay": 2.0,
@@ -94,6 +96,7 @@ class Job(Timed):
     resource: str | None = None
     demand: dict[str, int] = field(default_factory=dict)
     holds: bool = False
+    error_code: int | None = None
 
 
 class Model:
@@ -162,7 +165,9 @@ class Model:
         self._at(job, DELAYS["job_queued_delay"], at)
 
     def _end(self, job: Job, state: str, at: float) -> None:
+        """A job ends: CANCELLED carries google.rpc.Code CANCELLED (1), a FAILED outcome INTERNAL (13)."""
         job.state, job.due, job.holds = state, None, False
+        job.error_code = ERROR_CODES.get(state)
         resource = self.resources.get(job.resource or "")
         if resource is not None:
             if job.name in resource.queue:
@@ -178,7 +183,7 @@ class Model:
             job = self.jobs[job_id]
             if any(count > resource.pools[pool_id].capacity for pool_id, count in job.demand.items()):
                 resource.queue.remove(job_id)
-                job.state = "JOB_STATE_FAILED"
+                job.state, job.error_code = "JOB_STATE_FAILED", 3
                 continue
             free = self._free(resource.name)
             if blocked & job.demand.keys() or any(count > free[pool_id] for pool_id, count in job.demand.items()):
@@ -235,7 +240,7 @@ class Model:
             return PRECONDITION
         for job in self.jobs.values():
             if job.resource == name and (job.holds or job.name in resource.queue):
-                job.state, job.due, job.holds = "JOB_STATE_CANCELLED", None, False
+                job.state, job.due, job.holds, job.error_code = "JOB_STATE_CANCELLED", None, False, 1
         resource.queue.clear()
         resource.state = "STOPPING"
         self._at(resource, DELAYS["delete_delay"], self.now)
@@ -555,6 +560,7 @@ class EmulatorMachine(RuleBasedStateMachine):
             name = shown["name"]
             job = self.model.jobs[name]
             assert shown["state"] == job.state, name
+            assert shown.get("error", {}).get("code") == job.error_code, name
             if shown["state"] in TERMINAL:
                 assert self.ended.setdefault(name, shown["state"]) == shown["state"], "a terminal state never changes"
             if job.holds:
