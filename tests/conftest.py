@@ -25,7 +25,7 @@ settings.register_profile(
     "fast", derandomize=True, max_examples=30, stateful_step_count=30, deadline=None, print_blob=True
 )
 """The default: the same examples on every run, few enough that the properties take seconds."""
-settings.register_profile("deep", max_examples=1000, stateful_step_count=100, deadline=None, print_blob=True)
+settings.register_profile("deep", max_examples=1000, stateful_step_count=200, deadline=None, print_blob=True)
 """``HYPOTHESIS_PROFILE=deep`` (``make test-deep``): fresh random examples, a thousand per property."""
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
