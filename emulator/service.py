@@ -101,6 +101,7 @@ class Service:
         self.ids = names.IdSource(secrets.randbits(32) if seed is None else seed)
         self._events: list[tuple[float, int, str, str]] = []
         self._seq = 0
+        self._wanted: dict[str, frozenset[str]] = {}
 
     # ----------------------------------------------------------------- plumbing
 
@@ -397,13 +398,28 @@ class Service:
         store.job_order.add(job.seq, job)
         return job
 
+    def _wants(self, job: CustomJob, view: dict[str, Any]) -> frozenset[str]:
+        """The pools a queued job waits for; a pool's hardware never changes, so it is kept."""
+        wanted = self._wanted.get(job.name)
+        if wanted is None:
+            wanted = self._wanted[job.name] = frozenset(admission.candidate_pools(job.spec, view))
+        return wanted
+
+    def _dequeue(self, resource: PersistentResource, name: str) -> None:
+        resource.queue.remove(name)
+        self._wanted.pop(name, None)
+
     def _waiting_pools(self, resource: PersistentResource) -> set[str]:
+        """Pools that have jobs queued for them; stops early once every pool is taken."""
         view = resource.admission_view()
+        every = {pool["id"] for pool in resource.pools}
         blocked: set[str] = set()
         for name in resource.queue:
             waiting = self.peek(name)
             if isinstance(waiting, CustomJob):
-                blocked |= admission.candidate_pools(waiting.spec, view)
+                blocked |= self._wants(waiting, view)
+                if blocked >= every:
+                    break
         return blocked
 
     def _placement(self, spec: dict[str, Any], resource: PersistentResource) -> admission.Placement | None:
@@ -433,22 +449,28 @@ class Service:
         if resource.state != resources.RUNNING or not resource.queue:
             return
         view = resource.admission_view()
+        every = {pool["id"] for pool in resource.pools}
         blocked: set[str] = set()
         for name in list(resource.queue):
+            if blocked >= every:
+                break
             job = self._find_job(name)
             if job is None or job.terminal:
-                resource.queue.remove(name)
+                self._dequeue(resource, name)
+                continue
+            wanted = self._wants(job, view)
+            if wanted <= blocked:
                 continue
             try:
                 placement = admission.admit(job.spec, view, resource.holders, blocked=blocked)
             except admission.NoFreeReplicas:
-                blocked |= admission.candidate_pools(job.spec, view)
+                blocked |= wanted
                 continue
             except ApiError as error:
-                resource.queue.remove(name)
+                self._dequeue(resource, name)
                 self._end_job(job, jobs.FAILED, error.to_status(http=False), at)
                 continue
-            resource.queue.remove(name)
+            self._dequeue(resource, name)
             self._hold(job, resource, placement, at)
 
     def _job_step(self, job: CustomJob, at: float) -> None:
@@ -505,7 +527,7 @@ class Service:
             return
         queued = job.name in resource.queue
         if queued:
-            resource.queue.remove(job.name)
+            self._dequeue(resource, job.name)
         if resource.release(job.name) or queued:
             self._start_waiting(resource, at)
 
@@ -544,7 +566,7 @@ class Service:
             resource = self._find_resource(job.resource)
             job.waiting = False
             if resource is not None and name in resource.queue:
-                resource.queue.remove(name)
+                self._dequeue(resource, name)
                 self._start_waiting(resource, now)
         job.state = jobs.CANCELLING
         job.update_time = now
