@@ -597,8 +597,12 @@ class Service:
         return self.call(self._get_operation, name)
 
     def _get_operation(self, name: str) -> Operation:
+        """By its full name, or by ``projects/P/locations/L/operations/ID`` as gcloud names any one."""
         scope = self.scopes.get(names.scope_of(name))
         operation = scope.operations.get(name) if scope else None
+        if operation is None and scope and name.count("/") == 5:
+            suffix = "/operations/" + name.rsplit("/", 1)[1]
+            operation = next((op for op in scope.operations.values() if op.name.endswith(suffix)), None)
         if operation is None:
             raise not_found("Operation", name)
         return operation

@@ -65,3 +65,9 @@ def test_unknown_operation_is_not_found(http: Any) -> None:
     answer = http.get(f"/ui/{PARENT}/operations/123")
     assert answer.status_code == 404
     assert answer.json["error"]["status"] == "NOT_FOUND"
+
+
+def test_a_resource_operation_is_found_by_its_short_name(http: Any) -> None:
+    operation = _create(http)
+    short = f"{PARENT}/operations/{operation['name'].rsplit('/', 1)[1]}"
+    assert http.get(f"/v1/{short}").json["name"] == operation["name"]
