@@ -33,7 +33,6 @@ class Row:
     ratio: float | None = None
     target: str = ""
     met: bool | None = None
-    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
