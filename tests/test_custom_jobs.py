@@ -522,3 +522,12 @@ def test_read_mask_selects_fields(listed: tuple[Api, list[str]]) -> None:
     ]
     assert all(set(job) <= {"name", "displayName", "jobSpec"} for job in jobs)
     assert all("state" not in job for job in jobs)
+
+
+def test_a_refusal_names_at_most_ten_holders(api: Api) -> None:
+    api.resource("busy", {"id": "k80", "machineSpec": K80, "replicaCount": "12"})
+    held = [api.submit(job_body("busy"))["name"] for _ in range(12)]
+    message = _error(api.submit(job_body("busy"), 400))["message"]
+    assert all(name in message for name in held[:10])
+    assert held[10] not in message
+    assert message.endswith("and 2 more jobs.")

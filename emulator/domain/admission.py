@@ -67,6 +67,8 @@ def replicas_held(holding: Mapping[str, int]) -> int:
 
 
 RUNNING = "RUNNING"
+MAX_HOLDERS_NAMED = 10
+"""A refusal names this many of the jobs holding a pool, so the message stays readable."""
 
 
 @dataclass(frozen=True)
@@ -245,8 +247,10 @@ def _no_room(
     blocked: Collection[str],
 ) -> NoFreeReplicas:
     pool = options[0]
-    holders = held.get(pool["id"], {})
-    holding = ", ".join(f"{name} ({count})" for name, count in holders.items()) or "no job"
+    holders = list(held.get(pool["id"], {}).items())
+    holding = ", ".join(f"{name} ({count})" for name, count in holders[:MAX_HOLDERS_NAMED]) or "no job"
+    if len(holders) > MAX_HOLDERS_NAMED:
+        holding += f" and {len(holders) - MAX_HOLDERS_NAMED} more jobs"
     ahead = " and jobs are queued ahead for it" if pool["id"] in blocked else ""
     message = (
         f"Worker pool {worker.index} ({_path(worker.index)}) needs {worker.replicas} replicas of "
