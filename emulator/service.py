@@ -342,6 +342,7 @@ class Service:
         if resource.state in (resources.PROVISIONING, resources.REBOOTING, resources.STOPPING):
             raise failed_precondition(f'Persistent resource "{name}" is {resource.state} and cannot be deleted now.')
         now = self.clock.now()
+        resource.state = resources.STOPPING
         doomed = [*{job for held in resource.holders.values() for job in held}, *resource.queue]
         for job_name in doomed:
             job = self._find_job(job_name)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from emulator.domain.resources import PersistentResource
 from emulator.http.app import make_app
 from emulator.service import Service
 from tests.conftest import PARENT, job_body, new_service
@@ -531,3 +532,18 @@ def test_a_refusal_names_at_most_ten_holders(api: Api) -> None:
     assert all(name in message for name in held[:10])
     assert held[10] not in message
     assert message.endswith("and 2 more jobs.")
+
+
+def test_deleting_a_resource_starts_none_of_its_queued_jobs(queueing: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = queueing
+    api.resource()
+    running = api.submit(job_body(replicas=2))
+    queued = api.submit(job_body(replicas=1))
+    held: list[str] = []
+    original = PersistentResource.hold
+    monkeypatch.setattr(
+        PersistentResource, "hold", lambda self, job, demand: (held.append(job), original(self, job, demand))
+    )
+    api.http.delete(f"{RESOURCES}/demo")
+    assert held == [], "releasing the running job must not start the queued one on a resource being deleted"
+    assert [api.job(j["name"])["state"] for j in (running, queued)] == ["JOB_STATE_CANCELLED"] * 2

@@ -87,3 +87,14 @@ def test_clock_reads_and_moves_only_when_told() -> None:
     assert http.get("/emulator/v1/clock").json == {"now": "2026-01-01T00:00:00Z", "manual": True}
     assert http.post("/emulator/v1/clock:advance", json={"duration": "90s"}).json["now"] == "2026-01-01T00:01:30Z"
     assert http.post("/emulator/v1/clock:advance", json={"seconds": -1}).status_code == 400
+
+
+def test_an_interrupted_operation_reports_its_error_as_progress() -> None:
+    service, http = _setup()
+    service.advance(5)
+    body = {"resourcePools": [{"id": "auto", "replicaCount": "4"}]}
+    update = http.patch(f"{RESOURCES}/pr?updateMask=resourcePools.replicaCount", json=body).json
+    http.delete(f"{RESOURCES}/pr")
+    ended = http.get(f"/ui/{update['name']}").json
+    assert ended["error"]["code"] == 1
+    assert ended["metadata"]["progressMessage"] == ended["error"]["message"]

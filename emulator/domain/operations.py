@@ -45,6 +45,12 @@ class Operation:
         self.response = response
         self.error = error
 
+    def _progress(self) -> str:
+        """The reboot page says the progress message "populates with an error status if one occurs"."""
+        if not self.done:
+            return PROGRESS[self.metadata_type]
+        return str(self.error.get("message", "Failed.")) if self.error else "Done."
+
     def render(self, type_url: Any) -> dict[str, Any]:
         """The Operation message; ``type_url(version, message)`` builds the ``@type`` strings."""
         metadata: dict[str, Any] = {
@@ -55,7 +61,7 @@ class Operation:
             },
         }
         if self.metadata_type in PROGRESS:
-            metadata["progressMessage"] = "Done." if self.done else PROGRESS[self.metadata_type]
+            metadata["progressMessage"] = self._progress()
         body: dict[str, Any] = {"name": self.name, "metadata": metadata}
         if self.done:
             body["done"] = True
