@@ -69,8 +69,15 @@ def collection_of(record: Stored) -> str:
 
 
 @functools.cache
+@functools.cache
 def _field_names(kind: type[Stored]) -> tuple[str, ...]:
     return tuple(item.name for item in fields(kind) if item.name not in DERIVED)
+
+
+@functools.cache
+def _hints(kind: type[Stored]) -> dict[str, Any]:
+    """Type hints of a record class; resolving them is slow, and a snapshot reads thousands."""
+    return get_type_hints(kind)
 
 
 def dump(record: Stored) -> dict[str, Any]:
@@ -142,7 +149,7 @@ def _object(value: Any, path: str, shape: dict[str, Any]) -> dict[str, Any]:
 def _record(kind: type[Stored], data: Any, path: str) -> Stored:
     if not isinstance(data, dict):
         raise bad_field(path, f"{path} must be an object.")
-    hints = get_type_hints(kind)
+    hints = _hints(kind)
     unknown = sorted(set(data) - set(_field_names(kind)))
     if unknown:
         raise bad_field(f"{path}.{unknown[0]}", f'Unknown field "{unknown[0]}" in {path}.')
