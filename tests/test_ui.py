@@ -156,3 +156,11 @@ def test_a_distributed_job_holds_and_waits_on_each_of_its_pools() -> None:
     assert [(ref["displayName"], ref["replicas"]) for ref in pools["k80-pool"]["holders"]] == [("chief-and-workers", 1)]
     assert [(ref["displayName"], ref["replicas"]) for ref in pools["cpu-pool"]["holders"]] == [("chief-and-workers", 2)]
     assert pools["k80-pool"]["queued"] == pools["cpu-pool"]["queued"] == []
+
+
+def test_the_api_description_says_the_page_is_html() -> None:
+    from emulator.http.app import make_app
+
+    paths = make_app().test_client().get("/emulator/v1/openapi.json").json["paths"]
+    assert set(paths["/"]["get"]["responses"]["200"]["content"]) == {"text/html"}
+    assert set(paths["/emulator/ui/{asset}"]["get"]["responses"]["200"]["content"]) == {"text/*"}

@@ -112,6 +112,9 @@ def _message_ref(descriptor: Any, schemas: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+_SUCCESS = {"application/json": {"type": "object"}, "text/html": {"type": "string"}, "text/*": {"type": "string"}}
+
+
 def _operation(route: Route, seen: dict[str, int], schemas: dict[str, Any]) -> dict[str, Any]:
     seen[route.summary] = seen.get(route.summary, 0) + 1
     count = seen[route.summary]
@@ -122,7 +125,7 @@ def _operation(route: Route, seen: dict[str, int], schemas: dict[str, Any]) -> d
             {"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in route.query
         ],
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "200": {"description": "OK", "content": {route.media: {"schema": _SUCCESS[route.media]}}},
             "default": {"$ref": "#/components/responses/Error"},
         },
     }

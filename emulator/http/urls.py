@@ -26,6 +26,8 @@ class Route:
     query: tuple[str, ...] = ()
     body: str | None = None
     """Message of the request body (``google.cloud.aiplatform.*.<body>``), for the description."""
+    media: str = "application/json"
+    """What a success answers with, for the description: the web page's routes answer HTML and assets."""
 
     @property
     def endpoint(self) -> str:
@@ -146,9 +148,9 @@ ROUTES: list[Route] = [
     Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob", "aiplatform.customJobs.delete"),
     Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob", "aiplatform.customJobs.cancel"),
     *_operation_routes(),
-    Route("/", ("GET",), ui.page, "WebPage"),
-    Route("/emulator/ui/", ("GET",), ui.page, "WebPage"),
-    Route("/emulator/ui/<asset>", ("GET",), ui.asset, "WebPageAsset"),
+    Route("/", ("GET",), ui.page, "WebPage", media="text/html"),
+    Route("/emulator/ui/", ("GET",), ui.page, "WebPage", media="text/html"),
+    Route("/emulator/ui/<asset>", ("GET",), ui.asset, "WebPageAsset", media="text/*"),
     Route("/emulator/v1/health", ("GET",), control.health, "Health"),
     Route("/emulator/v1/clock", ("GET",), control.get_clock, "GetClock"),
     Route("/emulator/v1/clock:advance", ("POST",), control.advance_clock, "AdvanceClock"),
