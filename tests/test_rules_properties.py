@@ -209,6 +209,19 @@ def test_a_job_is_admitted_exactly_when_its_worker_pools_fit_in_the_free_replica
     assert all(placement.pools[index] is None for index in skipped)
 
 
+def test_placement_tries_identical_pools_once_each_room() -> None:
+    """Two hundred identical one-replica pools and five worker pools that cannot all fit: trying
+    every ordering of the identical pools would take billions of steps; twins are tried once."""
+    spec = s.Hardware({"machineType": "n1-standard-4"}, None)
+    resource = _resource_with(*(_fixed_pool(spec, 1, f"p{index}") for index in range(200)))
+    worker = _single_worker_job(spec)["jobSpec"]["workerPoolSpecs"][0]
+    job = s.custom_job([*([worker] * 4), {**worker, "replicaCount": "2"}])
+    with pytest.raises(ApiError) as refused:
+        admit(job, resource, {})
+    assert refused.value.code is Code.INVALID_ARGUMENT
+    assert "Worker pool 4" in refused.value.message
+
+
 @given(s.persistent_resources(max_pools=2), st.data())
 def test_only_a_running_persistent_resource_admits_jobs(resource: Dict, data: st.DataObject) -> None:
     """PROVISIONING, UPDATING, REBOOTING, STOPPING, ERROR: FAILED_PRECONDITION, even for a job that fits."""

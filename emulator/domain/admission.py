@@ -193,8 +193,11 @@ def _place(
     the worker pool that found no room there.
 
     First fit alone would refuse jobs that fit another way round: pools of 3 and 2 replicas of
-    the same hardware take worker pools of 2 and 3 only if the 2 go to the smaller pool. A job
-    has at most a handful of worker pools, so trying the alternatives costs nothing.
+    the same hardware take worker pools of 2 and 3 only if the 2 go to the smaller pool.
+
+    The pools a worker pool may take all have its hardware, so two of them with the same room
+    left are interchangeable: once one has failed at a position, its twins are not tried there.
+    That keeps the search to the distinct room values, not every ordering of identical pools.
     """
     left = dict(room)
     placed: dict[int, str] = {}
@@ -204,8 +207,11 @@ def _place(
         if position == len(workers):
             return True
         worker = workers[position]
+        tried: set[int] = set()
         for pool in candidates[worker.index]:
-            if left[pool["id"]] >= worker.replicas:
+            room = left[pool["id"]]
+            if room >= worker.replicas and room not in tried:
+                tried.add(room)
                 left[pool["id"]] -= worker.replicas
                 placed[worker.index] = pool["id"]
                 if search(position + 1):
