@@ -41,13 +41,6 @@ class Code(enum.Enum):
     def http(self) -> int:
         return self.value[1]
 
-    @classmethod
-    def from_grpc(cls, number: int) -> Code:
-        for code in cls:
-            if code.grpc == number:
-                return code
-        raise ValueError(f"unknown google.rpc.Code {number}")
-
 
 @dataclass(frozen=True)
 class FieldViolation:

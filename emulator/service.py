@@ -40,7 +40,7 @@ from emulator.domain.jobs import CustomJob
 from emulator.domain.operations import Operation
 from emulator.domain.paging import Ordered, page_size, query_key
 from emulator.domain.resources import PersistentResource
-from emulator.errors import ApiError, Code, bad_field, failed_precondition, not_found
+from emulator.errors import ApiError, Code, already_exists, bad_field, failed_precondition, not_found
 from emulator.settings import QUEUE, Settings
 from emulator.tracking import Tracked
 
@@ -220,7 +220,7 @@ class Service:
         name = f"{parent}/persistentResources/{resource_id}"
         store = self._scope(scope)
         if name in store.resources:
-            raise ApiError(Code.ALREADY_EXISTS, f'PersistentResource "{name}" already exists.')
+            raise already_exists("PersistentResource", name)
         now = self.clock.now()
         resource = PersistentResource(
             name=name, spec=spec, version=version, seq=self._next_seq(), create_time=now, update_time=now

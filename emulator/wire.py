@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from emulator.domain.specs import snake
-from emulator.errors import ApiError, Code, FieldViolation
+from emulator.errors import ApiError, bad_field
 
 VERSIONS = ("v1", "v1beta1")
 
@@ -63,14 +63,16 @@ def _json_format() -> Any:
 def parse(version: str, message: str, body: Any) -> dict[str, Any]:
     """Validate ``body`` as ``message`` of ``version`` and return its canonical dict."""
     if not isinstance(body, Mapping):
-        raise _invalid(REQUEST_FIELD.get(message, snake(message)), "Invalid JSON payload received. Expected an object.")
+        raise bad_field(
+            REQUEST_FIELD.get(message, snake(message)), "Invalid JSON payload received. Expected an object."
+        )
     json_format = _json_format()
     cls = message_class(version, message)
     pb = cls()
     try:
         json_format.ParseDict(body, pb)
     except (json_format.ParseError, RecursionError, ValueError, TypeError) as error:
-        raise _explain(cls, body, REQUEST_FIELD.get(message, snake(message))) or _invalid(
+        raise _explain(cls, body, REQUEST_FIELD.get(message, snake(message))) or bad_field(
             REQUEST_FIELD.get(message, snake(message)), f"Invalid JSON payload received. {error}"
         ) from None
     return json_format.MessageToDict(pb)
@@ -82,12 +84,12 @@ def parse_status(body: Any, path: str) -> dict[str, Any]:
 
     json_format = _json_format()
     if not isinstance(body, Mapping):
-        raise _invalid(path, f"Invalid value at '{path}', expected a google.rpc.Status object.")
+        raise bad_field(path, f"Invalid value at '{path}', expected a google.rpc.Status object.")
     pb = status_pb2.Status()
     try:
         json_format.ParseDict(body, pb)
     except (json_format.ParseError, RecursionError, ValueError, TypeError) as error:
-        raise _invalid(path, f"Invalid value at '{path}' (google.rpc.Status), {error}") from None
+        raise bad_field(path, f"Invalid value at '{path}' (google.rpc.Status), {error}") from None
     return json_format.MessageToDict(pb)
 
 
@@ -99,10 +101,6 @@ def convert(version: str, message: str, data: Mapping[str, Any]) -> dict[str, An
     return json_format.MessageToDict(pb)
 
 
-def _invalid(path: str, message: str) -> ApiError:
-    return ApiError(Code.INVALID_ARGUMENT, message, [FieldViolation(path, message)])
-
-
 def _explain(cls: Any, body: Any, path: str) -> ApiError | None:
     """Find the first field protobuf refuses, and say so as Google's front end does.
 
@@ -111,12 +109,12 @@ def _explain(cls: Any, body: Any, path: str) -> ApiError | None:
     """
     json_format = _json_format()
     if not isinstance(body, Mapping):
-        return _invalid(path, f"Invalid value at '{path}', expected an object.")
+        return bad_field(path, f"Invalid value at '{path}', expected an object.")
     descriptor = cls.DESCRIPTOR
     for key, value in body.items():
         field = descriptor.fields_by_camelcase_name.get(key) or descriptor.fields_by_name.get(key)
         if field is None:
-            return _invalid(
+            return bad_field(
                 path,
                 f"Invalid JSON payload received. Unknown name \"{key}\" at '{path}': Cannot find field.",
             )
@@ -127,7 +125,7 @@ def _explain(cls: Any, body: Any, path: str) -> ApiError | None:
         except (json_format.ParseError, RecursionError, ValueError, TypeError) as error:
             reason = str(error).split(" at ", 1)[0].rsplit(": ", 1)[-1]
         nested = _explain_nested(field, value, here)
-        return nested or _invalid(here, f"Invalid value at '{here}' ({_type_name(field)}), {reason}")
+        return nested or bad_field(here, f"Invalid value at '{here}' ({_type_name(field)}), {reason}")
     return None
 
 
@@ -139,7 +137,7 @@ def _explain_nested(field: Any, value: Any, path: str) -> ApiError | None:
     sub = _message_for(field)
     if field.is_repeated:
         if not isinstance(value, list):
-            return _invalid(path, f"Invalid value at '{path}', expected a list.")
+            return bad_field(path, f"Invalid value at '{path}', expected a list.")
         for index, item in enumerate(value):
             found = _explain(sub, item, f"{path}[{index}]")
             if found:

@@ -10,7 +10,7 @@ from emulator import wire
 from emulator.clock import parse_duration
 from emulator.domain.jobs import CustomJob
 from emulator.domain.resources import PersistentResource
-from emulator.errors import ApiError, Code
+from emulator.errors import invalid_argument
 from emulator.http.authz import authorize_act_as
 from emulator.http.rendering import json_body, reply
 from emulator.service import Service, convert_for
@@ -73,7 +73,7 @@ def delete_resource(version: str, project: str, location: str, resource: str) ->
 
 def reboot_resource(version: str, project: str, location: str, resource: str) -> Response:
     if json_body():
-        raise ApiError(Code.INVALID_ARGUMENT, "The request body must be empty.")
+        raise invalid_argument("The request body must be empty.")
     name = f"{_parent(project, location)}/persistentResources/{resource}"
     return _operation(service().reboot_resource(name, version))
 
@@ -163,7 +163,7 @@ def wait_operation(
         try:
             timeout = parse_duration(raw)
         except ValueError:
-            raise ApiError(Code.INVALID_ARGUMENT, f'timeout must be a duration such as "10s", not {raw!r}.') from None
+            raise invalid_argument(f'timeout must be a duration such as "10s", not {raw!r}.') from None
     name = _operation_name(project, location, collection, owner, operation)
     return _operation(service().wait_operation(name, timeout))
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from emulator.errors import ApiError, Code
+from emulator.errors import ApiError, Code, invalid_argument
 
 if TYPE_CHECKING:
     from emulator.http.urls import Route
@@ -53,7 +53,7 @@ def json_body() -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(Code.INVALID_ARGUMENT, "Invalid JSON payload received. Invalid UTF-8 in the body.") from None
+        raise invalid_argument("Invalid JSON payload received. Invalid UTF-8 in the body.") from None
     try:
         body = json.loads(text)
     except json.JSONDecodeError as error:
@@ -62,9 +62,9 @@ def json_body() -> dict[str, Any]:
             f"Invalid JSON payload received. {error.msg} at line {error.lineno} column {error.colno}.",
         ) from None
     except RecursionError:
-        raise ApiError(Code.INVALID_ARGUMENT, "Invalid JSON payload received. The body is nested too deeply.") from None
+        raise invalid_argument("Invalid JSON payload received. The body is nested too deeply.") from None
     if not isinstance(body, dict):
-        raise ApiError(Code.INVALID_ARGUMENT, "Invalid JSON payload received. Expected a JSON object.")
+        raise invalid_argument("Invalid JSON payload received. Expected a JSON object.")
     return body
 
 
