@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response
 
 from bench import workload
-from emulator.http.app import make_app
+from vertex_emulator.http.app import make_app
 
 JOBS = "/v1/projects/<project>/locations/<location>/customJobs"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bench import workload
 from bench.stats import Row, cpu, paired
-from emulator.service import Service
+from vertex_emulator.service import Service
 
 PAGE_SIZE = "100"
 

@@ -16,7 +16,7 @@ from flask import Flask
 
 from bench import floor, workload
 from bench.stats import Row, cpu, paired
-from emulator.http.app import make_app
+from vertex_emulator.http.app import make_app
 
 if TYPE_CHECKING:
     from google.cloud.aiplatform_v1 import JobServiceClient
@@ -27,7 +27,7 @@ TARGET_RATIO = 1.3
 @contextmanager
 def routed(app: Flask) -> Iterator[None]:
     """Vertex AI hosts answered by ``app`` in this process, as ``mock_vertex`` answers them."""
-    from client.inprocess import intercept  # the client package loads the official SDK (a second)
+    from vertex_emulator.client.inprocess import intercept  # the client package loads the official SDK (a second)
 
     mock = intercept(app)
     try:

@@ -16,8 +16,8 @@ import tempfile
 from collections.abc import Callable
 
 from bench import floor, workload
-from emulator.server import ThreadedServer
-from emulator.store import Store
+from vertex_emulator.server import ThreadedServer
+from vertex_emulator.store import Store
 
 KINDS = ("emulator", "data-dir", "floor", "moto")
 Stop = Callable[[], None]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator.clock import ManualClock
-from emulator.domain import jobs
-from emulator.service import Service
-from emulator.settings import Settings
+from vertex_emulator.clock import ManualClock
+from vertex_emulator.domain import jobs
+from vertex_emulator.service import Service
+from vertex_emulator.settings import Settings
 
 PROJECT = "bench-project"
 LOCATION = "us-central1"

@@ -15,27 +15,27 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from client.errors import JobCancelled, JobFailed, ResourceFailed, WaitTimeout
-    from client.inprocess import RefusedHost, mock_vertex
-    from client.sdk import reset_sdk, use_emulator
-    from client.specs import SpecError
-    from client.target import EMULATOR_HOST_ENV
-    from client.vertex import VertexClient
-    from client.waiting import Backoff
+    from vertex_emulator.client.errors import JobCancelled, JobFailed, ResourceFailed, WaitTimeout
+    from vertex_emulator.client.inprocess import RefusedHost, mock_vertex
+    from vertex_emulator.client.sdk import reset_sdk, use_emulator
+    from vertex_emulator.client.specs import SpecError
+    from vertex_emulator.client.target import EMULATOR_HOST_ENV
+    from vertex_emulator.client.vertex import VertexClient
+    from vertex_emulator.client.waiting import Backoff
 
 _HOMES = {
-    "EMULATOR_HOST_ENV": "client.target",
-    "Backoff": "client.waiting",
-    "JobCancelled": "client.errors",
-    "JobFailed": "client.errors",
-    "RefusedHost": "client.inprocess",
-    "ResourceFailed": "client.errors",
-    "SpecError": "client.specs",
-    "VertexClient": "client.vertex",
-    "WaitTimeout": "client.errors",
-    "mock_vertex": "client.inprocess",
-    "reset_sdk": "client.sdk",
-    "use_emulator": "client.sdk",
+    "EMULATOR_HOST_ENV": "vertex_emulator.client.target",
+    "Backoff": "vertex_emulator.client.waiting",
+    "JobCancelled": "vertex_emulator.client.errors",
+    "JobFailed": "vertex_emulator.client.errors",
+    "RefusedHost": "vertex_emulator.client.inprocess",
+    "ResourceFailed": "vertex_emulator.client.errors",
+    "SpecError": "vertex_emulator.client.specs",
+    "VertexClient": "vertex_emulator.client.vertex",
+    "WaitTimeout": "vertex_emulator.client.errors",
+    "mock_vertex": "vertex_emulator.client.inprocess",
+    "reset_sdk": "vertex_emulator.client.sdk",
+    "use_emulator": "vertex_emulator.client.sdk",
 }
 __all__ = [
     "EMULATOR_HOST_ENV",
@@ -56,5 +56,5 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
-        raise AttributeError(f"module 'client' has no attribute {name!r}")
+        raise AttributeError(f"module 'vertex_emulator.client' has no attribute {name!r}")
     return getattr(importlib.import_module(home), name)

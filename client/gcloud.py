@@ -55,8 +55,8 @@ from typing import Any, NoReturn
 
 import yaml
 
-from emulator import wire
-from emulator.errors import ApiError
+from vertex_emulator import wire
+from vertex_emulator.errors import ApiError
 
 COMMAND = "gcloud.ai.custom-jobs.create"
 TRACKS = ("alpha", "beta")

@@ -18,10 +18,10 @@ import requests
 import responses
 from flask import Flask
 
-from emulator.clock import ManualClock
-from emulator.http.app import make_app
-from emulator.service import Service
-from emulator.settings import Settings
+from vertex_emulator.clock import ManualClock
+from vertex_emulator.http.app import make_app
+from vertex_emulator.service import Service
+from vertex_emulator.settings import Settings
 
 _VERTEX_HOST = r"https://(?:[a-z0-9-]+-)?aiplatform\.googleapis\.com(?::443)?/"
 VERTEX_HOSTS = re.compile(f"^{_VERTEX_HOST}")

@@ -1,6 +1,6 @@
 """The offline preflight: would this job be admitted on this persistent resource?
 
-It runs the emulator's own rule (:func:`emulator.domain.admission.admit`) on the job and on the
+It runs the emulator's own rule (:func:`vertex_emulator.domain.admission.admit`) on the job and on the
 resource as ``gcloud ai persistent-resources describe`` prints it, after the same normalisation
 the emulator applies at create, so the verdict and its message are the emulator's, word for word.
 """
@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from client.specs import SpecError
-from emulator.domain import admission, jobs, resources
-from emulator.errors import ApiError, Code
+from vertex_emulator.client.specs import SpecError
+from vertex_emulator.domain import admission, jobs, resources
+from vertex_emulator.errors import ApiError, Code
 
 OTHER_JOBS = "other jobs"
 """Who holds the replicas already in use, in messages: the file says how many, not by whom."""

@@ -27,8 +27,8 @@ import pytest
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
-    from client.vertex import VertexClient
-    from emulator.service import Service
+    from vertex_emulator.client.vertex import VertexClient
+    from vertex_emulator.service import Service
 
 TARGETS = ("emulator", "real")
 DEFAULT_PROJECT = "my-project"
@@ -116,7 +116,7 @@ def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, cr
     from google.cloud import aiplatform
     from google.cloud.aiplatform import jobs
 
-    from client.sdk import reset_sdk
+    from vertex_emulator.client.sdk import reset_sdk
 
     reset_sdk()
     aiplatform.init(
@@ -137,7 +137,7 @@ def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, cr
 
 @contextmanager
 def _real(options: _Options, monkeypatch: pytest.MonkeyPatch, credentials: Credentials | None) -> Iterator[Any]:
-    from client.vertex import VertexClient
+    from vertex_emulator.client.vertex import VertexClient
 
     client = VertexClient.real(options.project, options.location, credentials)
     with _sdk(options, monkeypatch, None, client.endpoint.credentials):
@@ -165,8 +165,8 @@ def vertex_emulator(
         return
     from google.auth.credentials import AnonymousCredentials
 
-    from client.inprocess import mock_vertex
-    from client.vertex import VertexClient
+    from vertex_emulator.client.inprocess import mock_vertex
+    from vertex_emulator.client.vertex import VertexClient
 
     with mock_vertex() as service, _sdk(options, monkeypatch, None, AnonymousCredentials()):
         client = VertexClient.real(options.project, options.location, AnonymousCredentials())
@@ -188,9 +188,9 @@ def vertex_emulator_server(
         with _real(options, monkeypatch, vertex_credentials) as harness:
             yield harness
         return
-    from client.target import EMULATOR_HOST_ENV
-    from client.vertex import VertexClient
-    from emulator.server import ThreadedServer
+    from vertex_emulator.client.target import EMULATOR_HOST_ENV
+    from vertex_emulator.client.vertex import VertexClient
+    from vertex_emulator.server import ThreadedServer
 
     with ThreadedServer() as server:
         monkeypatch.setenv(EMULATOR_HOST_ENV, server.address)

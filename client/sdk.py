@@ -11,7 +11,7 @@ from typing import Any
 
 from google.auth.credentials import AnonymousCredentials
 
-from client import target
+from vertex_emulator.client import target
 
 
 def use_emulator(host: str | None = None, **init: Any) -> str:

@@ -3,7 +3,7 @@
 A job may be the REST body of a CustomJob, or what ``gcloud ai custom-jobs create --config`` reads:
 a CustomJobSpec with ``workerPoolSpecs`` at the top level, where gcloud also takes a single worker
 pool written as a mapping. Keys may be camelCase or snake_case: protobuf's JSON parser accepts
-both, so the official message types decide what is valid (through ``emulator.wire``), not a
+both, so the official message types decide what is valid (through ``vertex_emulator.wire``), not a
 schema of ours. What comes out is the canonical proto3-JSON dict the emulator's domain reads.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from emulator import wire
-from emulator.errors import ApiError
+from vertex_emulator import wire
+from vertex_emulator.errors import ApiError
 
 Source = Mapping[str, Any] | str | Path
 SPEC_KEYS = ("workerPoolSpecs", "worker_pool_specs")

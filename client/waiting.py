@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from client.errors import WaitTimeout
+from vertex_emulator.client.errors import WaitTimeout
 
 T = TypeVar("T")
 

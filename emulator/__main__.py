@@ -1,7 +1,7 @@
-"""``python -m emulator`` is the ``vertex-emulator`` program."""
+"""``python -m vertex_emulator`` is the ``vertex-emulator`` program."""
 
 import sys
 
-from emulator.cli import main
+from vertex_emulator.cli import main
 
 sys.exit(main())

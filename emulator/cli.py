@@ -1,5 +1,5 @@
 """``vertex-emulator``: the command line. Each subcommand lives in its own module under
-``emulator.commands`` and registers itself through ``add_parser``/``run``."""
+``vertex_emulator.commands`` and registers itself through ``add_parser``/``run``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS if only is None else (only,):
-        module = importlib.import_module(f"emulator.commands.{name}")
+        module = importlib.import_module(f"vertex_emulator.commands.{name}")
         module.add_parser(sub)
     return parser
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import yaml
 
-from emulator import wire
-from emulator.clock import rfc3339
-from emulator.domain import jobs, resources
-from emulator.errors import ApiError
-from emulator.service import Service
+from vertex_emulator import wire
+from vertex_emulator.clock import rfc3339
+from vertex_emulator.domain import jobs, resources
+from vertex_emulator.errors import ApiError
+from vertex_emulator.service import Service
 
 SUFFIXES = (".json", ".yaml", ".yml")
 KINDS = ("PersistentResource", "CustomJob")

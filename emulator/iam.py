@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator.errors import ApiError, Code
+from vertex_emulator.errors import ApiError, Code
 
 ANONYMOUS = "anonymous"
 ALL_USERS = "allUsers"

@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from emulator.errors import bad_field
+from vertex_emulator.errors import bad_field
 
 SEGMENT = r"[^/:]+"
 _PARENT = re.compile(rf"^projects/({SEGMENT})/locations/({SEGMENT})$")

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from emulator.http.app import make_app
-from emulator.service import Service
+from vertex_emulator.http.app import make_app
+from vertex_emulator.service import Service
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication

@@ -32,17 +32,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import names, snapshot, wire
-from emulator.clock import Clock, ManualClock, parse_rfc3339
-from emulator.domain import admission, jobs, operations, overview, resources
-from emulator.domain.filters import compile_filter
-from emulator.domain.jobs import CustomJob
-from emulator.domain.operations import Operation
-from emulator.domain.paging import Ordered, page_size, query_key
-from emulator.domain.resources import PersistentResource
-from emulator.errors import ApiError, Code, already_exists, bad_field, failed_precondition, not_found
-from emulator.settings import QUEUE, Settings
-from emulator.tracking import Tracked
+from vertex_emulator import names, snapshot, wire
+from vertex_emulator.clock import Clock, ManualClock, parse_rfc3339
+from vertex_emulator.domain import admission, jobs, operations, overview, resources
+from vertex_emulator.domain.filters import compile_filter
+from vertex_emulator.domain.jobs import CustomJob
+from vertex_emulator.domain.operations import Operation
+from vertex_emulator.domain.paging import Ordered, page_size, query_key
+from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.errors import ApiError, Code, already_exists, bad_field, failed_precondition, not_found
+from vertex_emulator.settings import QUEUE, Settings
+from vertex_emulator.tracking import Tracked
 
 MAX_WAIT_SECONDS = 60.0
 
@@ -723,7 +723,7 @@ class Service:
             yield from dict.values(scope.operations)
 
     def state(self, with_records: bool = True) -> snapshot.State:
-        """The state as ``emulator.snapshot`` reads and writes it; the records are the live objects."""
+        """The state as ``vertex_emulator.snapshot`` reads and writes it; the records are the live objects."""
         return snapshot.State(
             now=self.clock.now(),
             manual=isinstance(self.clock, ManualClock),

@@ -28,12 +28,12 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from emulator import names, wire
-from emulator.domain import admission, jobs, resources, specs
-from emulator.domain.jobs import TERMINAL, CustomJob
-from emulator.domain.operations import Operation
-from emulator.domain.resources import PersistentResource
-from emulator.errors import ApiError, bad_field
+from vertex_emulator import names, wire
+from vertex_emulator.domain import admission, jobs, resources, specs
+from vertex_emulator.domain.jobs import TERMINAL, CustomJob
+from vertex_emulator.domain.operations import Operation
+from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.errors import ApiError, bad_field
 
 FORMAT = "vertex-emulator-state"
 VERSION = 1

@@ -11,7 +11,7 @@ with them). A write that fails answers 503 UNAVAILABLE and is retried with the n
 
 Layout (``LAYOUT``): a table ``meta`` (``application``, ``layout``, ``globals`` as JSON) and a
 table ``objects`` (``name``, ``collection``, ``body`` as JSON), where bodies are the records of
-``emulator.snapshot``; loading goes through ``snapshot.from_json``, so a data dir is checked like
+``vertex_emulator.snapshot``; loading goes through ``snapshot.from_json``, so a data dir is checked like
 an imported snapshot. A data dir of another layout, or one that is not a readable database of
 this application, is refused and left exactly as it was.
 
@@ -28,9 +28,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from emulator import snapshot
-from emulator.errors import ApiError, Code
-from emulator.service import Service
+from vertex_emulator import snapshot
+from vertex_emulator.errors import ApiError, Code
+from vertex_emulator.service import Service
 
 APPLICATION = "vertex-emulator"
 LAYOUT = 1

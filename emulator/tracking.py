@@ -2,7 +2,7 @@
 
 Every change the service makes to a record starts with a lookup of that record by name, or with
 storing or removing it; the names reached that way are therefore a superset of the records a call
-changed. The store (``emulator.store``) compares just those with what it last wrote, which keeps a
+changed. The store (``vertex_emulator.store``) compares just those with what it last wrote, which keeps a
 write proportional to the call, not to the state. Code that changes a record it found any other
 way (iterating ``values()``) must look it up by name instead, or the change is not persisted.
 """

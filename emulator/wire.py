@@ -17,8 +17,8 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.domain.specs import snake
-from emulator.errors import ApiError, bad_field
+from vertex_emulator.domain.specs import snake
+from vertex_emulator.errors import ApiError, bad_field
 
 VERSIONS = ("v1", "v1beta1")
 

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from emulator.clock import ManualClock
-from emulator.server import ThreadedServer
-from emulator.service import Service
-from emulator.settings import Settings
+from vertex_emulator.clock import ManualClock
+from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
+from vertex_emulator.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -12,12 +12,12 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform_v1
 from hypothesis import settings
 
-from client.inprocess import mock_vertex
-from emulator.clock import ManualClock
-from emulator.http.app import make_app
-from emulator.server import ThreadedServer
-from emulator.service import Service
-from emulator.settings import Settings
+from vertex_emulator.client.inprocess import mock_vertex
+from vertex_emulator.clock import ManualClock
+from vertex_emulator.http.app import make_app
+from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
+from vertex_emulator.settings import Settings
 
 os.environ.setdefault("NO_GCE_CHECK", "True")
 

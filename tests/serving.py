@@ -24,7 +24,7 @@ def served(*options: str) -> Iterator[str]:
 def serving(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``served``, yielding the process too, for tests that signal or kill it; stopped if still running."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "serve", "--port", "0", *options],
+        [sys.executable, "-m", "vertex_emulator", "serve", "--port", "0", *options],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

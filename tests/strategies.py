@@ -1,6 +1,6 @@
 """Hypothesis strategies for what the scheduling rules read, built from the official messages.
 
-Every strategy yields canonical proto3-JSON dicts, the form ``emulator.wire.parse`` gives the
+Every strategy yields canonical proto3-JSON dicts, the form ``vertex_emulator.wire.parse`` gives the
 domain (camelCase keys, enum names, int64 as strings, default values omitted): the dicts are
 run through the official ``google.cloud.aiplatform_v1`` types, so a field or an enum value the
 API does not have cannot slip in. The enum values come from the official enums, and the fields
@@ -16,7 +16,7 @@ from typing import Any
 from google.cloud.aiplatform_v1 import types
 from hypothesis import strategies as st
 
-from emulator import wire
+from vertex_emulator import wire
 
 Dict = dict[str, Any]
 

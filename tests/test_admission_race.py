@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from emulator.server import ThreadedServer
 from tests.conftest import PARENT, job_body, new_service
+from vertex_emulator.server import ThreadedServer
 
 THREADS = 8
 PER_THREAD = 12

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from emulator import cli
-from emulator.errors import ApiError
 from tests.conftest import PARENT, new_service
+from vertex_emulator import cli
+from vertex_emulator.errors import ApiError
 
 K80 = {"machineType": "n1-standard-4", "acceleratorType": "NVIDIA_TESLA_K80", "acceleratorCount": 1}
 DESCRIBED = {

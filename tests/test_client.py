@@ -19,7 +19,11 @@ from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.oauth2.credentials import Credentials as OAuthCredentials
 
-from client import (
+import vertex_emulator
+import vertex_emulator.client
+from tests.conftest import LOCATION, PARENT, PROJECT, new_service
+from tests.samples.docs_sample import create_custom_job_on_persistent_resource_sample
+from vertex_emulator.client import (
     Backoff,
     JobCancelled,
     JobFailed,
@@ -31,11 +35,9 @@ from client import (
     mock_vertex,
     use_emulator,
 )
-from client.vertex import JobState, ResourceState
-from emulator.server import ThreadedServer
-from emulator.service import Service
-from tests.conftest import LOCATION, PARENT, PROJECT, new_service
-from tests.samples.docs_sample import create_custom_job_on_persistent_resource_sample
+from vertex_emulator.client.vertex import JobState, ResourceState
+from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
 
 K80 = {"machineType": "n1-standard-4", "acceleratorType": "NVIDIA_TESLA_K80", "acceleratorCount": 1}
 RESOURCE = {"displayName": "my pr", "resourcePools": [{"id": "k80-pool", "machineSpec": K80, "replicaCount": "2"}]}
@@ -186,7 +188,7 @@ def test_backoff_grows_to_its_maximum() -> None:
 
 
 def test_specs_accept_rest_bodies_gcloud_configs_and_snake_case(tmp_path: Path) -> None:
-    from client import specs
+    from vertex_emulator.client import specs
 
     rest = tmp_path / "job.json"
     body = {
@@ -269,14 +271,17 @@ def test_use_emulator_runs_the_documentation_sample_unchanged(sdk_fast: None) ->
 
 def test_the_package_and_the_plugin_import_nothing_heavy() -> None:
     """pytest imports the plugin in every run of an environment that installs it."""
-    import client
 
-    code = "import sys, client, client.pytest_plugin; print(sorted(m for m in sys.modules if 'aiplatform' in m))"
+    code = (
+        "import sys, vertex_emulator, vertex_emulator.client, vertex_emulator.client.pytest_plugin; "
+        "print(sorted(m for m in sys.modules if 'aiplatform' in m))"
+    )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
-    assert all(getattr(client, name) is not None for name in client.__all__)
-    with pytest.raises(AttributeError):
-        _ = client.nothing_here
+    for package in (vertex_emulator, vertex_emulator.client):
+        assert all(getattr(package, name) is not None for name in package.__all__)
+        with pytest.raises(AttributeError):
+            _ = package.nothing_here
 
 
 def test_a_resource_in_error_raises_resource_failed() -> None:

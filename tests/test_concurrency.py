@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import requests
 
-from emulator.domain import specs
-from emulator.server import ThreadedServer
-from emulator.service import Service
 from tests.conftest import PARENT, new_service
+from vertex_emulator.domain import specs
+from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
 
 THREADS = 8
 PER_THREAD = 40

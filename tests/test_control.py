@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from emulator.clock import ManualClock
-from emulator.http.app import make_app
-from emulator.http.urls import ROUTES
-from emulator.service import Service
-from emulator.settings import Settings
 from tests.conftest import PARENT, demo_pool, job_body
 from tests.serving import ROOT
+from vertex_emulator.clock import ManualClock
+from vertex_emulator.http.app import make_app
+from vertex_emulator.http.urls import ROUTES
+from vertex_emulator.service import Service
+from vertex_emulator.settings import Settings
 
 OTHER = "projects/other-project/locations/europe-west4"
 BUSY = {"admission": "queue", "provision_delay": 5, "job_queued_delay": 1, "job_pending_delay": 1, "job_duration": 30}

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from emulator.domain.resources import PersistentResource
-from emulator.http.app import make_app
-from emulator.service import Service
 from tests.conftest import PARENT, job_body, new_service
+from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.http.app import make_app
+from vertex_emulator.service import Service
 
 RESOURCES = f"/v1/{PARENT}/persistentResources"
 JOBS = f"/v1/{PARENT}/customJobs"

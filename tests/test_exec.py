@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator import cli
 from tests.samples import docs_sample
+from vertex_emulator import cli
 
 PROGRAM = '''\
 """Written for the real service: reloads the SDK as python-aiplatform's system tests do."""

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from google.api_core import exceptions, retry
 
-from emulator.http import faults
-from emulator.http.app import make_app
-from emulator.server import ThreadedServer
 from tests.conftest import PARENT, Target, demo_pool, job_body, new_service
+from vertex_emulator.http import faults
+from vertex_emulator.http.app import make_app
+from vertex_emulator.server import ThreadedServer
 
 JOBS = f"/v1/{PARENT}/customJobs"
 

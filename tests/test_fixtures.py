@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from emulator import cli, fixtures, snapshot
-from emulator.domain.jobs import CustomJob
-from emulator.service import Service
 from tests.conftest import PARENT, new_service
 from tests.serving import ROOT
+from vertex_emulator import cli, fixtures, snapshot
+from vertex_emulator.domain.jobs import CustomJob
+from vertex_emulator.service import Service
 
 FIXTURES = ROOT / "fixtures"
 RESOURCES = [FIXTURES / "resources" / "json", FIXTURES / "demo"]

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator import service as service_module
-from emulator.errors import Code
-from emulator.http.app import make_app
-from emulator.http.rendering import MAX_BODY_BYTES
-from emulator.http.urls import ROUTES, Route
-from emulator.service import Service
 from tests.conftest import PARENT, demo_pool, job_body, new_service
+from vertex_emulator import service as service_module
+from vertex_emulator.errors import Code
+from vertex_emulator.http.app import make_app
+from vertex_emulator.http.rendering import MAX_BODY_BYTES
+from vertex_emulator.http.urls import ROUTES, Route
+from vertex_emulator.service import Service
 
 EXAMPLES = 300
 CODE_NAMES = {code.name for code in Code}

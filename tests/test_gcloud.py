@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import requests
 
-from client import gcloud
-from client.gcloud import GcloudError
-from emulator import cli, fixtures
-from emulator.server import ThreadedServer
-from emulator.service import Service
 from tests.conftest import PARENT, PROJECT, demo_pool, job_body, new_service
+from vertex_emulator import cli, fixtures
+from vertex_emulator.client import gcloud
+from vertex_emulator.client.gcloud import GcloudError
+from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
 
 BASE = "gcloud ai custom-jobs create --region=us-central1 --display-name=train"
 IMAGE = "container-image-uri=gcr.io/p/trainer:1"

@@ -11,13 +11,13 @@ from google.api_core import exceptions
 from google.cloud import aiplatform_v1
 from google.oauth2.credentials import Credentials
 
-from emulator import iam
-from emulator.commands.serve import build_http_options
-from emulator.http.app import make_app
-from emulator.http.options import HttpOptions
-from emulator.server import ThreadedServer
-from emulator.service import Service
 from tests.conftest import PARENT, demo_pool, job_body, new_service
+from vertex_emulator import iam
+from vertex_emulator.commands.serve import build_http_options
+from vertex_emulator.http.app import make_app
+from vertex_emulator.http.options import HttpOptions
+from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
 
 POLICY = """
 tokens:
@@ -67,7 +67,7 @@ METHODS: list[tuple[str, str, str, str]] = [
     ("CancelOperation", "POST", f"/v1/{OPERATION}:cancel", ""),
     ("DeleteOperation", "DELETE", f"/v1/{OPERATION}", ""),
 ]
-# What each role may do, written out by hand from vertex-api.md §8 (not read from emulator.iam).
+# What each role may do, written out by hand from vertex-api.md §8 (not read from vertex_emulator.iam).
 ALLOWED = {
     "admin-token": {summary for summary, *_ in METHODS},
     "user-token": {
@@ -157,7 +157,7 @@ def test_each_role_against_each_method(client: Any, token: str | None) -> None:
 
 
 def test_the_route_table_declares_the_permissions_the_matrix_expects() -> None:
-    from emulator.http.urls import ROUTES
+    from vertex_emulator.http.urls import ROUTES
 
     declared = {route.summary: route.permission for route in ROUTES if route.permission}
     assert declared == {summary: permission for summary, (permission, _) in PERMISSIONS.items()}

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from emulator.http.app import make_app
 from tests.conftest import PARENT, new_service
+from vertex_emulator.http.app import make_app
 
 BODY = {"resourcePools": [{"machineSpec": {"machineType": "n1-standard-4"}, "replicaCount": "1"}]}
 

@@ -14,13 +14,13 @@ import pytest
 import requests
 from flask import Flask
 
-from emulator import cli, snapshot, store
-from emulator.commands.serve import build_service
-from emulator.errors import ApiError, Code
-from emulator.http.app import make_app
-from emulator.service import Service
 from tests.conftest import PARENT, demo_pool, job_body, new_service
 from tests.serving import serving
+from vertex_emulator import cli, snapshot, store
+from vertex_emulator.commands.serve import build_service
+from vertex_emulator.errors import ApiError, Code
+from vertex_emulator.http.app import make_app
+from vertex_emulator.service import Service
 
 QUEUE = ("--clock", "manual", "--admission", "queue", "--seed", "11")
 TRAIN_POOL = {"id": "train", "machineSpec": {"machineType": "n1-standard-8"}, "replicaCount": "4"}

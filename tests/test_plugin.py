@@ -29,7 +29,7 @@ import os
 import pytest
 from google.cloud import aiplatform
 
-from client import JobFailed, VertexClient
+from vertex_emulator.client import JobFailed, VertexClient
 """
     + RESOURCE
     + """

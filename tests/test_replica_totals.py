@@ -7,8 +7,8 @@ import pickle
 
 import pytest
 
-from emulator.domain.admission import Holding, replicas_held
-from emulator.domain.resources import PersistentResource
+from vertex_emulator.domain.admission import Holding, replicas_held
+from vertex_emulator.domain.resources import PersistentResource
 
 
 def test_the_total_follows_every_change() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.http.app import make_app
 from tests.conftest import PARENT, new_service
+from vertex_emulator.http.app import make_app
 
 RESOURCES = f"/v1/{PARENT}/persistentResources"
 AUTOSCALED = {

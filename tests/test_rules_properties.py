@@ -33,14 +33,14 @@ from google.cloud.aiplatform_v1 import types
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from emulator.clock import ManualClock
-from emulator.domain import resources
-from emulator.domain.admission import NoFreeReplicas, admit
-from emulator.domain.resources import PersistentResource
-from emulator.errors import ApiError, Code
-from emulator.service import Service
-from emulator.settings import Settings
 from tests import strategies as s
+from vertex_emulator.clock import ManualClock
+from vertex_emulator.domain import resources
+from vertex_emulator.domain.admission import NoFreeReplicas, admit
+from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.errors import ApiError, Code
+from vertex_emulator.service import Service
+from vertex_emulator.settings import Settings
 
 Dict = dict[str, Any]
 Held = dict[str, dict[str, int]]

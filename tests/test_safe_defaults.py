@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from emulator.commands import serve
-from emulator.http.app import make_app
-from emulator.http.options import HttpOptions
-from emulator.http.rendering import MAX_BODY_BYTES
-from emulator.server import ThreadedServer
 from tests.conftest import PARENT, job_body, new_service
+from vertex_emulator.commands import serve
+from vertex_emulator.http.app import make_app
+from vertex_emulator.http.options import HttpOptions
+from vertex_emulator.http.rendering import MAX_BODY_BYTES
+from vertex_emulator.server import ThreadedServer
 
 
 def _client(**options: Any) -> Any:

@@ -31,7 +31,7 @@ def test_ready_line_then_health_then_demo_resource() -> None:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_stops_cleanly_on_signal(signum: int) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "serve", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "vertex_emulator", "serve", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
     assert READY.match(process.stdout.readline().strip())
@@ -41,7 +41,7 @@ def test_stops_cleanly_on_signal(signum: int) -> None:
 
 def test_console_script_is_the_same_program() -> None:
     script = ROOT / ".venv" / "bin" / "vertex-emulator"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "emulator"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "vertex_emulator"]
     answer = subprocess.run([*command, "serve", "--help"], capture_output=True, text=True, timeout=30)
     assert answer.returncode == 0
     assert "--fixtures" in answer.stdout
@@ -51,7 +51,7 @@ def test_bad_fixture_stops_the_start(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"name": "x", "resourcePools": [{"machineSpec": {}}]}))
     answer = subprocess.run(
-        [sys.executable, "-m", "emulator", "serve", "--port", "0", "--fixtures", str(bad)],
+        [sys.executable, "-m", "vertex_emulator", "serve", "--port", "0", "--fixtures", str(bad)],
         cwd=ROOT,
         capture_output=True,
         text=True,

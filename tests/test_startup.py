@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 
-from emulator import wire
+from vertex_emulator import wire
 
 SDK = "google.cloud.aiplatform_v1"
 
@@ -22,7 +22,7 @@ def test_serve_imports_no_sdk_on_its_way_to_serving() -> None:
     script = textwrap.dedent(
         f"""
         import os, signal, sys
-        from emulator import cli, wire
+        from vertex_emulator import cli, wire
 
         class StopWhenReady:
             def __init__(self, out):

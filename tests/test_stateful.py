@@ -33,11 +33,11 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from emulator.clock import ManualClock
-from emulator.http.app import make_app
-from emulator.service import Service
-from emulator.settings import Settings
 from tests import strategies as s
+from vertex_emulator.clock import ManualClock
+from vertex_emulator.http.app import make_app
+from vertex_emulator.service import Service
+from vertex_emulator.settings import Settings
 
 PARENT = "projects/p/locations/us-central1"
 RESOURCE_IDS = ("pr-a", "pr-b")

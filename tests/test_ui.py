@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from emulator.http.app import make_app
-from emulator.service import Service
 from tests.browser import CPU, CPU_DISK, K80, PARENT, demo_resource, job, worker_pool
 from tests.conftest import new_service
+from vertex_emulator.http.app import make_app
+from vertex_emulator.service import Service
 
 
 def _client(service: Service) -> Any:
@@ -124,7 +124,7 @@ def test_the_page_is_served_with_its_assets_from_this_origin_only(path: str) -> 
 
 
 def test_no_shipped_file_loads_anything_from_elsewhere() -> None:
-    folder = resources.files("emulator").joinpath("ui")
+    folder = resources.files("vertex_emulator").joinpath("ui")
     shipped = {item.name: item.read_text(encoding="utf-8") for item in folder.iterdir()}
     assert set(shipped) == {"index.html", "app.css", "app.js"}
     for name, text in shipped.items():
@@ -159,7 +159,7 @@ def test_a_distributed_job_holds_and_waits_on_each_of_its_pools() -> None:
 
 
 def test_the_api_description_says_the_page_is_html() -> None:
-    from emulator.http.app import make_app
+    from vertex_emulator.http.app import make_app
 
     paths = make_app().test_client().get("/emulator/v1/openapi.json").json["paths"]
     assert set(paths["/"]["get"]["responses"]["200"]["content"]) == {"text/html"}

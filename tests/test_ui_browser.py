@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from emulator.clock import RealClock
-from emulator.http.app import make_app
-from emulator.http.options import HttpOptions
-from emulator.server import ThreadedServer
-from emulator.service import Service
 from tests import browser
 from tests.browser import K80, PARENT, demo_service, job, worker_pool
+from vertex_emulator.clock import RealClock
+from vertex_emulator.http.app import make_app
+from vertex_emulator.http.options import HttpOptions
+from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
 
 REASON = browser.missing()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no headless browser: {REASON}")

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from client import gcloud, preflight, specs
+from vertex_emulator.client import gcloud, preflight, specs
 
 JobSource = Callable[[argparse.Namespace], dict[str, Any]]
 ADMITTED, REFUSED, UNREADABLE = 0, 1, 2

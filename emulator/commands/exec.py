@@ -20,9 +20,9 @@ import sys
 import threading
 from typing import Any
 
-from emulator import fixtures, snapshot, store
-from emulator.commands.serve import DELAYS, add_emulator_options, build_service
-from emulator.server import ThreadedServer
+from vertex_emulator import fixtures, snapshot, store
+from vertex_emulator.commands.serve import DELAYS, add_emulator_options, build_service
+from vertex_emulator.server import ThreadedServer
 
 HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
 START_ERRORS = (fixtures.FixtureError, store.StoreError, snapshot.SnapshotError)
@@ -43,7 +43,7 @@ def add_parser(sub: Any) -> None:
 
 def child_environment(address: str) -> dict[str, str]:
     """This process's environment, plus the emulator's address and the redirecting ``sitecustomize``."""
-    from client.sitedir import PATH
+    from vertex_emulator.client.sitedir import PATH
 
     env = dict(os.environ)
     env[HOST_ENV] = address

@@ -8,14 +8,14 @@ import sys
 import threading
 from typing import Any
 
-from emulator import fixtures, snapshot, store, wire
-from emulator.clock import Clock, ManualClock, RealClock, parse_duration
-from emulator.http.app import make_app
-from emulator.http.options import HttpOptions
-from emulator.iam import Policy, PolicyError
-from emulator.server import LOOPBACK, ThreadedServer
-from emulator.service import Service
-from emulator.settings import POLICIES, Settings
+from vertex_emulator import fixtures, snapshot, store, wire
+from vertex_emulator.clock import Clock, ManualClock, RealClock, parse_duration
+from vertex_emulator.http.app import make_app
+from vertex_emulator.http.options import HttpOptions
+from vertex_emulator.iam import Policy, PolicyError
+from vertex_emulator.server import LOOPBACK, ThreadedServer
+from vertex_emulator.service import Service
+from vertex_emulator.settings import POLICIES, Settings
 
 DELAYS = (
     ("provision-delay", "PROVISIONING -> RUNNING of a new persistent resource"),

@@ -20,8 +20,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from client import gcloud, target
-from client.gcloud import CustomJobsCreate, GcloudError
+from vertex_emulator.client import gcloud, target
+from vertex_emulator.client.gcloud import CustomJobsCreate, GcloudError
 
 REFUSED = 2
 FAILED = 1

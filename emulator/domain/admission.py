@@ -21,8 +21,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.domain import specs
-from emulator.errors import ApiError, Code, FieldViolation
+from vertex_emulator.domain import specs
+from vertex_emulator.errors import ApiError, Code, FieldViolation
 
 Spec = Mapping[str, Any]
 Held = Mapping[str, Mapping[str, int]]

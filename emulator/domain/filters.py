@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.clock import parse_rfc3339
-from emulator.errors import bad_field
+from vertex_emulator.clock import parse_rfc3339
+from vertex_emulator.errors import bad_field
 
 Predicate = Callable[[Any], bool]
 

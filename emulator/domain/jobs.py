@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.domain import specs
-from emulator.domain.record import Record
-from emulator.domain.resources import check_disk
-from emulator.domain.validation import check_display_name, check_labels, strip, to_int
-from emulator.errors import bad_field
+from vertex_emulator.domain import specs
+from vertex_emulator.domain.record import Record
+from vertex_emulator.domain.resources import check_disk
+from vertex_emulator.domain.validation import check_display_name, check_labels, strip, to_int
+from vertex_emulator.errors import bad_field
 
 QUEUED = "JOB_STATE_QUEUED"
 PENDING = "JOB_STATE_PENDING"

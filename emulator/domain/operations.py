@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.clock import rfc3339
+from vertex_emulator.clock import rfc3339
 
 CREATE_RESOURCE = "CreatePersistentResourceOperationMetadata"
 UPDATE_RESOURCE = "UpdatePersistentResourceOperationMetadata"

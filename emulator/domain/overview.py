@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from emulator.clock import rfc3339
-from emulator.domain import admission, specs
-from emulator.domain.jobs import CustomJob
-from emulator.domain.operations import Operation
-from emulator.domain.resources import PersistentResource
-from emulator.names import Scope, parent_of
+from vertex_emulator.clock import rfc3339
+from vertex_emulator.domain import admission, specs
+from vertex_emulator.domain.jobs import CustomJob
+from vertex_emulator.domain.operations import Operation
+from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.names import Scope, parent_of
 
 FindJob = Callable[[str], CustomJob | None]
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from emulator.errors import bad_field
+from vertex_emulator.errors import bad_field
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.clock import rfc3339
+from vertex_emulator.clock import rfc3339
 
 
 @dataclass(slots=True)

@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.domain import specs
-from emulator.domain.admission import Holding, replicas_held
-from emulator.domain.record import Record
-from emulator.domain.validation import (
+from vertex_emulator.domain import specs
+from vertex_emulator.domain.admission import Holding, replicas_held
+from vertex_emulator.domain.record import Record
+from vertex_emulator.domain.validation import (
     check_display_name,
     check_labels,
     check_resource_id,
     strip,
     to_int,
 )
-from emulator.errors import bad_field, failed_precondition
+from vertex_emulator.errors import bad_field, failed_precondition
 
 PROVISIONING = "PROVISIONING"
 RUNNING = "RUNNING"

@@ -1,6 +1,6 @@
 """Machine and disk specs as the service compares them.
 
-Everything works on the canonical proto3-JSON form that ``emulator.wire`` produces: camelCase
+Everything works on the canonical proto3-JSON form that ``vertex_emulator.wire`` produces: camelCase
 keys, enum names, int64 as strings, default values omitted. In that form two messages are equal
 exactly when their dicts are equal, which is what "matches exactly" means.
 """

@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from emulator import wire
-from emulator.clock import parse_duration
-from emulator.domain.jobs import CustomJob
-from emulator.domain.resources import PersistentResource
-from emulator.errors import invalid_argument
-from emulator.http.authz import authorize_act_as
-from emulator.http.rendering import json_body, reply
-from emulator.service import Service, convert_for
+from vertex_emulator import wire
+from vertex_emulator.clock import parse_duration
+from vertex_emulator.domain.jobs import CustomJob
+from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.errors import invalid_argument
+from vertex_emulator.http.authz import authorize_act_as
+from vertex_emulator.http.rendering import json_body, reply
+from vertex_emulator.service import Service, convert_for
 
 
 def service() -> Service:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import BaseConverter
 
-from emulator.http import authz, faults, guard
-from emulator.http.options import HttpOptions
-from emulator.http.rendering import MAX_BODY_BYTES, check_query, current_route, install_error_handlers
-from emulator.http.urls import ROUTES
-from emulator.service import Service
+from vertex_emulator.http import authz, faults, guard
+from vertex_emulator.http.options import HttpOptions
+from vertex_emulator.http.rendering import MAX_BODY_BYTES, check_query, current_route, install_error_handlers
+from vertex_emulator.http.urls import ROUTES
+from vertex_emulator.service import Service
 
 
 class IdConverter(BaseConverter):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flask import request
 
-from emulator import iam
-from emulator.http.guard import bearer_token
-from emulator.http.options import options
-from emulator.http.rendering import current_route, resource_path
+from vertex_emulator import iam
+from vertex_emulator.http.guard import bearer_token
+from vertex_emulator.http.options import options
+from vertex_emulator.http.rendering import current_route, resource_path
 
 
 def principal() -> str:

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Response
 
-from emulator import snapshot, wire
-from emulator.clock import parse_duration, rfc3339
-from emulator.errors import bad_field
-from emulator.http import faults
-from emulator.http.api import service
-from emulator.http.rendering import json_body, reply
+from vertex_emulator import snapshot, wire
+from vertex_emulator.clock import parse_duration, rfc3339
+from vertex_emulator.errors import bad_field
+from vertex_emulator.http import faults
+from vertex_emulator.http.api import service
+from vertex_emulator.http.rendering import json_body, reply
 
 
 def health() -> Response:

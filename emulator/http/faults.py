@@ -21,10 +21,10 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from emulator.clock import parse_duration
-from emulator.errors import ApiError, Code, bad_field
-from emulator.http.guard import CONTROL_PREFIX
-from emulator.http.rendering import current_route, json_body, reply, resource_path
+from vertex_emulator.clock import parse_duration
+from vertex_emulator.errors import ApiError, Code, bad_field
+from vertex_emulator.http.guard import CONTROL_PREFIX
+from vertex_emulator.http.rendering import current_route, json_body, reply, resource_path
 
 HEADER = "X-Vertex-Emulator-Fault"
 MAX_STALL_SECONDS = 30.0

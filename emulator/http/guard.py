@@ -13,9 +13,9 @@ import secrets
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from emulator.errors import ApiError, Code
-from emulator.http.options import options
-from emulator.http.rendering import MAX_BODY_BYTES
+from vertex_emulator.errors import ApiError, Code
+from vertex_emulator.http.options import options
+from vertex_emulator.http.rendering import MAX_BODY_BYTES
 
 CONTROL_PREFIX = "/emulator/v1/"
 ALWAYS_OPEN = frozenset({"/emulator/v1/health"})

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app
 
-from emulator import wire
-from emulator.http.rendering import reply
-from emulator.names import SEGMENT
+from vertex_emulator import wire
+from vertex_emulator.http.rendering import reply
+from vertex_emulator.names import SEGMENT
 
 if TYPE_CHECKING:
-    from emulator.http.urls import Route
+    from vertex_emulator.http.urls import Route
 
 SCHEMA_VERSION = "v1"
 _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")

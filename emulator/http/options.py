@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from emulator.iam import Policy
+from vertex_emulator.iam import Policy
 
 
 @dataclass(frozen=True)

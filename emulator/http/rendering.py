@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from emulator.errors import ApiError, Code, invalid_argument
+from vertex_emulator.errors import ApiError, Code, invalid_argument
 
 if TYPE_CHECKING:
-    from emulator.http.urls import Route
+    from vertex_emulator.http.urls import Route
 
 log = logging.getLogger("vertex_emulator")
 

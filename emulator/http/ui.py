@@ -10,7 +10,7 @@ from importlib import resources
 
 from flask import Response
 
-from emulator.errors import not_found
+from vertex_emulator.errors import not_found
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -29,7 +29,7 @@ _SECURITY = {
 
 def _send(name: str) -> Response:
     suffix = name[name.rfind(".") :] if "." in name else ""
-    file = resources.files("emulator").joinpath("ui", name)
+    file = resources.files("vertex_emulator").joinpath("ui", name)
     if suffix not in _TYPES or not file.is_file():
         raise not_found("Web page file", f"/emulator/ui/{name}")
     return Response(file.read_bytes(), content_type=_TYPES[suffix], headers=_SECURITY)

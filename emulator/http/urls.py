@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from emulator import iam
-from emulator.http import api, control, faults, openapi, ui
+from vertex_emulator import iam
+from vertex_emulator.http import api, control, faults, openapi, ui
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Route:
     view: Callable[..., object]
     summary: str
     permission: str | None = None
-    """IAM permission the caller needs (``emulator.iam``); None for the control API."""
+    """IAM permission the caller needs (``vertex_emulator.iam``); None for the control API."""
     query: tuple[str, ...] = ()
     body: str | None = None
     """Message of the request body (``google.cloud.aiplatform.*.<body>``), for the description."""
