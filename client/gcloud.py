@@ -3,8 +3,9 @@
 CI scripts submit training jobs with gcloud flags; ``vertex-emulator check -- gcloud ...`` and
 ``vertex-emulator submit -- gcloud ...`` turn the same command line into the REST ``CustomJob``
 gcloud would send, so the documented persistent-resource rules can be checked before a real
-submission. gcloud is not installable here; the readings below come from gcloud's published flag
-help and its documented behaviour, and where gcloud's own wording is known the errors reuse it
+submission. The readings below are gcloud 528's, checked against the real binary
+(``tests/test_gcloud_real.py`` runs it on the same command lines and compares the bodies it sends,
+its messages and its exit codes); the errors use gcloud's own wording
 (``ERROR: (gcloud.ai.custom-jobs.create) ...``).
 
 Readings of gcloud's behaviour:
@@ -15,17 +16,18 @@ Readings of gcloud's behaviour:
   value is an empty worker pool (a skipped slot), except for the first one.
 - ``replica-count`` defaults to 1; ``accelerator-count`` defaults to 1 when ``accelerator-type``
   is given and is refused without it; ``accelerator-type`` must be an ``NVIDIA_*`` or ``TPU_*``
-  name of the API's AcceleratorType enum. ``disk-type`` and ``disk-size`` set the worker pool's
-  ``diskSpec.bootDiskType`` and ``bootDiskSizeGb`` (the keys the persistent-resource page asks to
-  match; older gcloud releases lack them and refuse them as unknown keys).
+  name of the API's AcceleratorType enum. There is no key for the boot disk (gcloud 528 refuses
+  ``disk-type`` and ``disk-size`` as unknown keys): a job that must match a pool's non-default disk
+  sets ``diskSpec`` in a ``--config`` file.
 - A worker pool runs exactly one of: ``container-image-uri`` (a ``containerSpec``), or
   ``executor-image-uri`` + ``python-module`` with ``--python-package-uris`` (a
   ``pythonPackageSpec``), or, in the first pool only, ``local-package-path`` + ``executor-image-uri``
   + ``python-module``|``script``, which gcloud builds into an image and pushes. This module builds
   nothing: such a job names ``output-image-uri``, or the name gcloud would generate, as the
   ``containerSpec.imageUri`` of every non-empty pool, which is what gcloud sends.
-- ``--config`` is a YAML ``CustomJobSpec`` (camelCase keys; gcloud documents keys with
-  underscores as invalid, so they are refused here). The command line wins over the file:
+- ``--config`` is a YAML ``CustomJobSpec``. gcloud's help calls keys with underscores invalid, but
+  gcloud 528 sends them through untouched and the service reads proto field names as well as JSON
+  names, so they are read here too. The command line wins over the file:
   ``--worker-pool-spec`` replaces the file's ``workerPoolSpecs`` as a whole, ``--network`` and
   ``--service-account`` replace the file's values when given, ``--enable-web-access`` and
   ``--enable-dashboard-access`` only ever turn them on, ``--persistent-resource-id`` replaces the
@@ -36,8 +38,11 @@ Readings of gcloud's behaviour:
   ``containerSpec`` and ``pythonPackageSpec``.
 - The project is ``--project``, else ``CLOUDSDK_CORE_PROJECT``; the region ``--region``, else
   ``CLOUDSDK_AI_REGION`` (the ``ai/region`` property). ``gcloud beta|alpha`` use the v1beta1 API.
-- Global flags that only steer authentication or logging are accepted and have no effect. The
-  region is not checked against gcloud's list of training regions, which changes over time.
+- The region must be one of gcloud 528's training regions (``TRAINING_REGIONS``).
+- Global flags that only steer authentication or logging are accepted and have no effect.
+- Exit codes are gcloud's: 2 for what its argument parser refuses (an unknown key or flag, a
+  missing required flag, a value of the wrong type), 1 for what its checks refuse afterwards
+  (``Invalid value for [...]``, a missing or unknown region, an unreadable ``--config``).
 """
 
 from __future__ import annotations
@@ -62,15 +67,32 @@ COMMAND = "gcloud.ai.custom-jobs.create"
 TRACKS = ("alpha", "beta")
 _PATH = ("ai", "custom-jobs", "create")
 _REGISTRIES = ("gcr.io", "eu.gcr.io", "asia.gcr.io", "us.gcr.io")
+TRAINING_REGIONS = (
+    *("africa-south1", "asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2", "asia-northeast3"),
+    *("asia-south1", "asia-southeast1", "asia-southeast2", "australia-southeast1", "australia-southeast2"),
+    *("europe-central2", "europe-north1", "europe-southwest1", "europe-west1", "europe-west2", "europe-west3"),
+    *("europe-west4", "europe-west6", "europe-west8", "europe-west9", "europe-west12", "me-central1"),
+    *("me-central2", "me-west1", "northamerica-northeast1", "northamerica-northeast2", "southamerica-east1"),
+    *("southamerica-west1", "us-central1", "us-east1", "us-east4", "us-east5", "us-south1", "us-west1"),
+    *("us-west2", "us-west3", "us-west4"),
+)
+"""The regions gcloud 528 accepts for custom jobs, in the order its error lists them."""
+
+
+USAGE_ERROR = 2
+"""gcloud's exit status when its argument parser refuses the command line."""
+INVALID = 1
+"""gcloud's exit status when a check after parsing refuses it (and when the service does)."""
 
 
 class GcloudError(Exception):
-    """A command gcloud would refuse, worded as gcloud words it."""
+    """A command gcloud would refuse, worded as gcloud words it, with gcloud's exit status."""
 
-    def __init__(self, message: str, command: str = COMMAND) -> None:
+    def __init__(self, message: str, command: str = COMMAND, exit_code: int = INVALID) -> None:
         super().__init__(message)
         self.message = message
         self.command = command
+        self.exit_code = exit_code
 
     def __str__(self) -> str:
         return f"ERROR: ({self.command}) {self.message}"
@@ -90,8 +112,6 @@ WORKER_POOL_KEYS: dict[str, Callable[[str], Any]] = {
     "machine-type": str,
     "accelerator-type": str,
     "accelerator-count": int,
-    "disk-type": str,
-    "disk-size": int,
     "container-image-uri": str,
     "executor-image-uri": str,
     "output-image-uri": str,
@@ -175,7 +195,7 @@ def _worker_pool_flag(value: str) -> dict[str, Any]:
         try:
             spec[key] = WORKER_POOL_KEYS[key](raw)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"Invalid value [{raw}] for key [{key}]: expected an integer.") from None
+            raise argparse.ArgumentTypeError(f"invalid ArgDict value: {value!r}") from None
     return spec
 
 
@@ -200,7 +220,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with gcloud's spelling of a refused command line, raised rather than exiting."""
 
     def error(self, message: str) -> NoReturn:
-        raise GcloudError(message)
+        raise GcloudError(message, exit_code=USAGE_ERROR)
 
 
 def _parser() -> _Parser:
@@ -264,22 +284,25 @@ def parse(argv: Sequence[str], environ: Mapping[str, str] | None = None, cwd: Pa
     try:
         return _build(track, _parser().parse_args(flags), env, cwd or Path.cwd())
     except GcloudError as error:
-        raise GcloudError(error.message, command_name(track)) from None
+        raise GcloudError(error.message, command_name(track), error.exit_code) from None
 
 
 def _build(track: str, opts: argparse.Namespace, env: Mapping[str, str], cwd: Path) -> CustomJobsCreate:
     if not opts.display_name:
-        raise GcloudError("argument --display-name: Must be specified.")
+        raise GcloudError("argument --display-name: Must be specified.", exit_code=USAGE_ERROR)
     if opts.config is None and not opts.worker_pool_spec:
-        raise GcloudError("One of [--config, --worker-pool-spec] must be supplied.")
+        raise GcloudError("argument (--config --worker-pool-spec): Must be specified.", exit_code=USAGE_ERROR)
     project = opts.project or env.get("CLOUDSDK_CORE_PROJECT") or None
     region = opts.region or env.get("CLOUDSDK_AI_REGION")
     if not region:
         raise GcloudError(
             "Error parsing [region].\nThe [region] resource is not properly specified.\n"
             "Failed to find attribute [region]. The attribute can be set in the following ways: \n"
-            "- provide the argument `--region` on the command line\n- set the property `ai/region`"
+            "- provide the argument `--region` on the command line\n- set the property `ai/region`\n"
+            "- choose one from the prompted list of available regions"
         )
+    if region not in TRAINING_REGIONS:
+        raise invalid("region", f"Available values are [{', '.join(TRAINING_REGIONS)}], but found [{region}].")
     version = "v1beta1" if track else "v1"
     config = read_config(opts.config, version) if opts.config is not None else {}
     pools = opts.worker_pool_spec or []
@@ -310,16 +333,11 @@ def read_config(path: str, version: str = "v1") -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise GcloudError(f"Cannot parse YAML: [{error}]") from None
+        raise GcloudError(f"Failed to parse YAML: {_yaml_problem(error)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise GcloudError(f"Cannot parse YAML: [expected a CustomJobSpec mapping, found {type(data).__name__}]")
-    snake = sorted(_underscored(data))
-    if snake:
-        raise invalid(
-            "--config", f"Keys with underscores are invalid; use the camelCase field names: [{', '.join(snake)}]."
-        )
     pools = data.get("workerPoolSpecs")
     if isinstance(pools, dict):
         data = {**data, "workerPoolSpecs": [pools]}
@@ -329,19 +347,11 @@ def read_config(path: str, version: str = "v1") -> dict[str, Any]:
         raise GcloudError(f"Cannot parse YAML: [{error.message}]") from None
 
 
-def _underscored(data: Any, path: str = "") -> set[str]:
-    """Keys with underscores anywhere in the file, by dotted path; ``env`` names and values are data."""
-    found: set[str] = set()
-    if isinstance(data, dict):
-        for key, value in data.items():
-            here = f"{path}.{key}" if path else str(key)
-            if "_" in str(key):
-                found.add(here)
-            found |= _underscored(value, here)
-    elif isinstance(data, list) and not path.endswith(".env"):
-        for item in data:
-            found |= _underscored(item, path)
-    return found
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's message as gcloud's YAML library (ruamel) prints it: the caret line names its line."""
+    text = str(error)
+    mark = getattr(error, "problem_mark", None)
+    return f"{text} (line: {mark.line + 1})" if mark is not None and text.endswith("^") else text
 
 
 def _accelerator_names(version: str) -> list[str]:
@@ -469,13 +479,6 @@ def _worker_pool(spec: Mapping[str, Any], package_uris: list[str] | None, image:
         machine["acceleratorType"] = spec["accelerator-type"]
         machine["acceleratorCount"] = spec.get("accelerator-count", 1)
     pool: dict[str, Any] = {"machineSpec": machine, "replicaCount": str(spec.get("replica-count", 1))}
-    disk = {
-        field: spec[key]
-        for key, field in (("disk-type", "bootDiskType"), ("disk-size", "bootDiskSizeGb"))
-        if spec.get(key) is not None
-    }
-    if disk:
-        pool["diskSpec"] = disk
     image = image or spec.get("container-image-uri")
     if image:
         pool["containerSpec"] = {"imageUri": image}
@@ -561,7 +564,8 @@ def check_format(output_format: str) -> None:
     """
     if output_format not in ("json", "yaml", "none") and not _VALUE.match(output_format):
         raise GcloudError(
-            f"Format [{output_format}] is not supported by vertex-emulator; use json, yaml, none or value(FIELD,...)."
+            f"Format [{output_format}] is not supported by vertex-emulator; use json, yaml, none or value(FIELD,...).",
+            exit_code=USAGE_ERROR,
         )
 
 

@@ -16,8 +16,10 @@ from vertex_emulator.client.specs import SpecError
 from vertex_emulator.domain import admission, jobs, resources
 from vertex_emulator.errors import ApiError, Code
 
-OTHER_JOBS = "other jobs"
-"""Who holds the replicas already in use, in messages: the file says how many, not by whom."""
+FROM_FILE = "jobs counted in the file's usedReplicaCount"
+"""Who holds the replicas the resource file reports in use, in messages: the file says how many, not by whom."""
+FROM_FLAG = "jobs counted by --used"
+"""Who holds the replicas ``--used`` says are in use."""
 
 
 @dataclass(frozen=True)
@@ -49,17 +51,21 @@ def _resource_view(resource: Mapping[str, Any], fallback_id: str) -> tuple[dict[
     """
     name = str(resource.get("name") or "")
     resource_id = name.rsplit("/", 1)[-1] or fallback_id
-    in_use = {
-        str(pool["id"]): int(pool.get("usedReplicaCount") or 0)
-        for pool in resource.get("resourcePools", [])
-        if pool.get("id")
-    }
     try:
         spec = resources.normalize(copy.deepcopy(dict(resource)), resource_id)
     except ApiError as error:
         raise SpecError(f"the persistent resource is not valid: {error.message}") from None
     full_name = name if "/" in name else f"projects/-/locations/-/persistentResources/{resource_id}"
-    return {**spec, "name": full_name, "state": resource.get("state") or resources.RUNNING}, in_use
+    return {**spec, "name": full_name, "state": resource.get("state") or resources.RUNNING}, in_use(resource)
+
+
+def in_use(resource: Mapping[str, Any]) -> dict[str, int]:
+    """The replicas each pool of a described resource reports in use (its ``usedReplicaCount``)."""
+    return {
+        str(pool["id"]): int(pool.get("usedReplicaCount") or 0)
+        for pool in resource.get("resourcePools", [])
+        if pool.get("id")
+    }
 
 
 def _elsewhere(resource_name: str, location: str | None) -> ApiError | None:
@@ -90,12 +96,14 @@ def check(
     lacks); everything wrong with the job is a refused verdict, as the API would answer it.
     """
     wanted = str(job.get("jobSpec", {}).get("persistentResourceId") or "")
-    view, in_use = _resource_view(resource, wanted or "persistent-resource")
+    view, reported = _resource_view(resource, wanted or "persistent-resource")
     pool_ids = {pool["id"] for pool in view["resourcePools"]}
     unknown = set(used or {}) - pool_ids
     if unknown:
         raise SpecError(f"--used names {', '.join(sorted(unknown))}, not a pool of {view['name']}")
-    held = {pool: {OTHER_JOBS: count} for pool, count in {**in_use, **(used or {})}.items() if count}
+    counts = {pool: (FROM_FILE, count) for pool, count in reported.items()}
+    counts.update({pool: (FROM_FLAG, count) for pool, count in (used or {}).items()})
+    held = {pool: {holder: count} for pool, (holder, count) in counts.items() if count}
     described = view["name"].rsplit("/", 1)[-1]
     elsewhere = _elsewhere(view["name"], location)
     if elsewhere is not None:

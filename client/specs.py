@@ -18,6 +18,7 @@ import yaml
 
 from vertex_emulator import wire
 from vertex_emulator.errors import ApiError
+from vertex_emulator.fixtures import plain_yaml
 
 Source = Mapping[str, Any] | str | Path
 SPEC_KEYS = ("workerPoolSpecs", "worker_pool_specs")
@@ -33,7 +34,7 @@ def read_document(path: str | Path) -> Any:
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
-        return json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if file.suffix == ".json" else plain_yaml(yaml.safe_load(text))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as error:
         raise SpecError(f"{file}: cannot be read: {error}") from None
 

@@ -54,7 +54,7 @@ def read_documents(path: Path) -> Iterator[Document]:
     """Every resource and job of one file, in order."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else _plain(list(yaml.safe_load_all(text)))
+        data = json.loads(text) if path.suffix == ".json" else plain_yaml(list(yaml.safe_load_all(text)))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as error:
         raise FixtureError(f"{path}: cannot be read: {error}") from None
     if path.suffix != ".json" and len(data) == 1:
@@ -72,12 +72,12 @@ def read_documents(path: Path) -> Iterator[Document]:
             )
 
 
-def _plain(data: Any) -> Any:
+def plain_yaml(data: Any) -> Any:
     """YAML as JSON would carry it: an unquoted timestamp is the RFC 3339 string it was written as."""
     if isinstance(data, dict):
-        return {key: _plain(value) for key, value in data.items()}
+        return {key: plain_yaml(value) for key, value in data.items()}
     if isinstance(data, list):
-        return [_plain(item) for item in data]
+        return [plain_yaml(item) for item in data]
     if isinstance(data, datetime.datetime):
         moment = data if data.tzinfo else data.replace(tzinfo=datetime.UTC)
         return rfc3339(moment.timestamp())

@@ -11,6 +11,7 @@ import yaml
 
 from tests.conftest import PARENT, new_service
 from vertex_emulator import cli
+from vertex_emulator.client import preflight
 from vertex_emulator.errors import ApiError
 
 K80 = {"machineType": "n1-standard-4", "acceleratorType": "NVIDIA_TESLA_K80", "acceleratorCount": 1}
@@ -64,7 +65,7 @@ def test_a_matching_job_is_admitted(files: Any, capsys: pytest.CaptureFixture[st
     assert status == 0
     assert out.splitlines() == [
         f'admitted: the job fits persistent resource "{DESCRIBED["name"]}"',
-        '  worker pool 0 (1 replicas) -> resource pool "k80-pool"',
+        '  worker pool 0 (1 replica) -> resource pool "k80-pool"',
     ]
     status, out, _ = _check(capsys, files("train.yaml", _config()), "--resource", resource, "--format", "json")
     assert json.loads(out) == {
@@ -78,7 +79,7 @@ def _emulator_message(job: dict[str, Any]) -> str:
     """What the emulator answers for the same job while another job holds one replica.
 
     The file cannot say which job holds that replica, so the emulator's job name reads
-    "other jobs" in the preflight; every other word must be the same.
+    "jobs counted in the file's usedReplicaCount" in the preflight; every other word must be the same.
     """
     service = new_service(job_duration=None)
     resource = {key: value for key, value in DESCRIBED.items() if key in ("displayName", "resourcePools")}
@@ -88,7 +89,7 @@ def _emulator_message(job: dict[str, Any]) -> str:
     holder = service.create_job(PARENT, blocker, "v1").name
     with pytest.raises(ApiError) as refused:
         service.create_job(PARENT, job, "v1")
-    return refused.value.message.replace(holder, "other jobs")
+    return refused.value.message.replace(holder, preflight.FROM_FILE)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +120,8 @@ def test_used_replicas_come_from_the_file_or_the_command_line(files: Any, capsys
     assert out.startswith(
         "refused: FAILED_PRECONDITION: Worker pool 0 (job_spec.worker_pool_specs[0]) needs 2 replicas"
     )
-    assert "but 1 of its 2 are free; the rest are held by other jobs (1)." in out
+    assert "but 1 of its 2 are free; the rest are held by jobs counted in the file's usedReplicaCount (1)." in out
+    assert out.rstrip().endswith("to check against idle pools: --used k80-pool=0")
     assert _check(capsys, two, "--resource", resource, "--used", "k80-pool=0")[0] == 0
     assert _check(capsys, files("one.yaml", _config()), "--resource", resource, "--used", "k80-pool=2")[0] == 1
     status, _, err = _check(capsys, two, "--resource", resource, "--used", "other=1")

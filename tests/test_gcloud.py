@@ -46,8 +46,7 @@ def refusal(command: str, **kwargs: Any) -> str:
 def test_each_documented_key_lands_in_its_field() -> None:
     command = (
         f"{BASE} --persistent-resource-id=demo --worker-pool-spec=machine-type=a2-highgpu-1g,replica-count=3,"
-        "accelerator-type=NVIDIA_TESLA_A100,accelerator-count=2,disk-type=pd-standard,disk-size=250,"
-        f"{IMAGE}"
+        f"accelerator-type=NVIDIA_TESLA_A100,accelerator-count=2,{IMAGE}"
     )
     read = parse(command)
     assert read.job == {
@@ -62,7 +61,6 @@ def test_each_documented_key_lands_in_its_field() -> None:
                         "acceleratorCount": 2,
                     },
                     "replicaCount": "3",
-                    "diskSpec": {"bootDiskType": "pd-standard", "bootDiskSizeGb": 250},
                     "containerSpec": {"imageUri": "gcr.io/p/trainer:1"},
                 }
             ],
@@ -79,7 +77,7 @@ def test_defaults_replica_count_one_and_accelerator_count_one() -> None:
         "acceleratorType": "NVIDIA_TESLA_K80",
         "acceleratorCount": 1,
     }
-    assert "diskSpec" not in pool, "no disk keys: the server's defaults apply, as for gcloud"
+    assert "diskSpec" not in pool, "gcloud has no disk keys: the server's defaults apply"
 
 
 def test_space_and_equals_forms_read_the_same() -> None:
@@ -165,7 +163,7 @@ def test_project_region_track_and_kms_key() -> None:
         (
             f"--worker-pool-spec=machine-type=n1,gpu=1,{IMAGE}",
             "argument --worker-pool-spec: valid keys are [accelerator-count, accelerator-type, container-image-uri, "
-            "disk-size, disk-type,",
+            "executor-image-uri,",
         ),
         ("--worker-pool-spec=machine-type=n1", "Exactly one of keys [executor-image-uri, container-image-uri]"),
         (f"--worker-pool-spec={IMAGE}", "Key [machine-type] required in dict arg but not provided."),
@@ -176,19 +174,21 @@ def test_project_region_track_and_kms_key() -> None:
         ),
         (
             f"--worker-pool-spec=machine-type=n1,replica-count=two,{IMAGE}",
-            "Invalid value [two] for key [replica-count]",
+            "argument --worker-pool-spec: invalid ArgDict value: 'machine-type=n1,replica-count=two,",
         ),
         (f"--worker-pool-spec=machine-type=n1,{IMAGE},python-module=m", "Key [python-module] is not allowed together"),
         ("--worker-pool-spec=machine-type=n1,executor-image-uri=e", "Key [python-module] is required."),
         (f"--worker-pool-spec=machine-type=n1,{IMAGE},script=run.sh", "Keys [script] are not allowed"),
         (f"--worker-pool-spec=machine-type=n1,{IMAGE},oops", "Bad syntax for dict arg: [oops]."),
         (f"--worker-pool-spec= --worker-pool-spec=machine-type=n1,{IMAGE}", "Empty value is not allowed for the first"),
-        ("", "One of [--config, --worker-pool-spec] must be supplied."),
+        ("", "argument (--config --worker-pool-spec): Must be specified."),
+        (f"--worker-pool-spec=machine-type=n1,disk-size=200,{IMAGE}", "valid keys are ["),
         (f"--worker-pool-spec=machine-type=n1,{IMAGE} --gpus=2", "unrecognized arguments: --gpus=2"),
         (f"--worker-pool-spec=machine-type=n1,{IMAGE} --kms-key=k", "Encryption key not fully specified."),
     ],
 )
 def test_refused_like_gcloud(flags: str, expected: str) -> None:
+    """The texts of gcloud 528, which ``tests/test_gcloud_real.py`` compares with the binary's."""
     message = refusal(f"{BASE} {flags}")
     assert message.startswith("ERROR: (gcloud.ai.custom-jobs.create) ")
     assert expected in message
@@ -287,10 +287,6 @@ def test_args_and_command_flags_replace_those_of_the_config_pools(tmp_path: Path
     ("text", "expected"),
     [
         (
-            "worker_pool_specs: []\n",
-            "Keys with underscores are invalid; use the camelCase field names: [worker_pool_specs]",
-        ),
-        (
             "workerPoolSpecs:\n  - machineSpec: {machineType: n1}\n",
             "Exactly one of fields [pythonPackageSpec, containerSpec]",
         ),
@@ -298,12 +294,19 @@ def test_args_and_command_flags_replace_those_of_the_config_pools(tmp_path: Path
             "displayName: x\njobSpec: {}\n",
             'Cannot parse YAML: [Invalid JSON payload received. Unknown name "displayName"',
         ),
-        ("workerPoolSpecs: [\n", "Cannot parse YAML: ["),
+        ("workerPoolSpecs: [\n", "Failed to parse YAML: while parsing a flow node"),
         ("- a\n- b\n", "expected a CustomJobSpec mapping, found list"),
     ],
 )
 def test_bad_config_files_are_refused(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in refusal(f"{BASE} --config={write(tmp_path, text)}")
+
+
+def test_config_keys_with_underscores_are_read_as_gcloud_sends_them(tmp_path: Path) -> None:
+    """gcloud's help calls them invalid, but gcloud 528 sends them untouched and the service reads them."""
+    text = "worker_pool_specs:\n- machine_spec: {machine_type: n1-standard-4}\n  container_spec: {image_uri: i}\n"
+    (pool,) = pools(f"{BASE} --config={write(tmp_path, text)}")
+    assert pool == {"machineSpec": {"machineType": "n1-standard-4"}, "containerSpec": {"imageUri": "i"}}
 
 
 def test_unreadable_config_is_refused(tmp_path: Path) -> None:
@@ -331,7 +334,6 @@ def test_submitted_message_and_formats() -> None:
 # ------------------------------------------------------------------ the documentation's rules
 
 RESOURCE_ID = "demo"
-CPU = "machine-type=n1-standard-8,disk-type=pd-standard,disk-size=200"
 RESOURCE = {
     "displayName": "gcloud rules",
     "resourcePools": [
@@ -346,7 +348,21 @@ RESOURCE = {
 }
 ON_RESOURCE = f"{BASE} --project={PROJECT} --persistent-resource-id={RESOURCE_ID}"
 SINGLE_NODE = f"{ON_RESOURCE} --worker-pool-spec={K80},replica-count=1,{IMAGE}"
-DISTRIBUTED = f"{SINGLE_NODE} --worker-pool-spec={CPU},replica-count=3,{IMAGE}"
+WITH_CONFIG = f"{ON_RESOURCE} --config={{config}}"
+"""gcloud has no disk keys in ``--worker-pool-spec``: a pool with a non-default disk is matched through ``--config``."""
+K80_MACHINE = "{machineType: n1-standard-4, acceleratorType: NVIDIA_TESLA_K80, acceleratorCount: 1}"
+CPU_MACHINE = "{machineType: n1-standard-8}"
+CPU_DISK = "{bootDiskType: pd-standard, bootDiskSizeGb: 200}"
+
+
+def config_pool(machine: str, replicas: int = 1, disk: str = "") -> str:
+    """One worker pool of a ``--config`` file, running the trainer image."""
+    text = f"- machineSpec: {machine}\n  replicaCount: {replicas}\n  containerSpec: {{imageUri: gcr.io/p/trainer:1}}\n"
+    return text + (f"  diskSpec: {disk}\n" if disk else "")
+
+
+def pools_config(*pools: str) -> str:
+    return "workerPoolSpecs:\n" + "".join(pools)
 
 
 def holding(service: Service, replicas: int) -> None:
@@ -369,11 +385,23 @@ class Rule:
     code: int = 0
     status: str | None = None
     words: tuple[str, ...] = ()
+    config: str = ""
+    """The ``--config`` file the command names as ``{config}``, if any."""
+
+    def argv(self, folder: Path) -> list[str]:
+        """The command line as the shell splits it, its ``--config`` file written into ``folder``."""
+        path = folder / "job.yaml"
+        if self.config:
+            path.write_text(self.config)
+        return shlex.split(self.command.replace("{config}", str(path)))
 
 
 RULES = [
     pytest.param(Rule(SINGLE_NODE), id="single-node"),
-    pytest.param(Rule(DISTRIBUTED), id="distributed"),
+    pytest.param(
+        Rule(WITH_CONFIG, config=pools_config(config_pool(K80_MACHINE), config_pool(CPU_MACHINE, 3, CPU_DISK))),
+        id="distributed",
+    ),
     pytest.param(Rule(k80(1), held=1), id="replica-count-at-free"),
     pytest.param(
         Rule(k80(2), 1, 1, "FAILED_PRECONDITION", ("needs 2 replicas", "1 of its 2 are free")), id="above-free"
@@ -381,24 +409,38 @@ RULES = [
     pytest.param(Rule(k80(3), 0, 1, "INVALID_ARGUMENT", ("asks for 3 replicas", "at most 2")), id="above-pool-maximum"),
     pytest.param(
         Rule(
-            k80(1, disk_type="pd-standard"),
+            WITH_CONFIG,
             0,
             1,
             "INVALID_ARGUMENT",
             ("disk_spec.boot_disk_type is 'pd-standard' in the job but 'pd-ssd'", '"k80-pool"'),
+            pools_config(config_pool(K80_MACHINE, disk="{bootDiskType: pd-standard}")),
         ),
         id="disk-type-differs",
     ),
     pytest.param(
         Rule(
-            f"{ON_RESOURCE} --worker-pool-spec={CPU},replica-count=1,{IMAGE} "
-            f"--worker-pool-spec=machine-type=n1-standard-8,disk-type=pd-ssd,disk-size=200,{IMAGE}",
+            WITH_CONFIG,
             0,
             1,
             "INVALID_ARGUMENT",
             ("Worker pool 1", "boot_disk_type is 'pd-ssd' in the job but 'pd-standard'"),
+            pools_config(
+                config_pool(CPU_MACHINE, disk=CPU_DISK),
+                config_pool(CPU_MACHINE, disk="{bootDiskType: pd-ssd, bootDiskSizeGb: 200}"),
+            ),
         ),
         id="distributed-second-pool-disk-differs",
+    ),
+    pytest.param(
+        Rule(
+            k80(1, accelerator_count="2"),
+            0,
+            1,
+            "INVALID_ARGUMENT",
+            ("machine_spec.accelerator_count is 2 in the job but 1", '"k80-pool"'),
+        ),
+        id="accelerator-count-differs",
     ),
     pytest.param(
         Rule(SINGLE_NODE.replace(f"={RESOURCE_ID} ", "=absent "), 0, 1, "NOT_FOUND", ('absent"',)),
@@ -416,16 +458,17 @@ def resource_file(tmp_path: Path) -> Path:
     return path
 
 
-def check(resource: Path, command: str, *options: str) -> int:
-    return cli.main(["check", "--resource", str(resource), *options, "--", *shlex.split(command)])
+def check(resource: Path, command: str | list[str], *options: str) -> int:
+    words = shlex.split(command) if isinstance(command, str) else command
+    return cli.main(["check", "--resource", str(resource), *options, "--", *words])
 
 
 @pytest.mark.parametrize("rule", RULES)
 def test_check_follows_the_documented_rules(
-    resource_file: Path, capsys: pytest.CaptureFixture[str], rule: Rule
+    resource_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: Rule
 ) -> None:
     used = ("--used", f"k80-pool={rule.held}") if rule.held else ()
-    assert check(resource_file, rule.command, *used) == rule.code
+    assert check(resource_file, rule.argv(tmp_path), *used) == rule.code
     out = capsys.readouterr().out
     if rule.code == 0:
         assert out.startswith(
@@ -438,22 +481,24 @@ def test_check_follows_the_documented_rules(
 
 
 def test_check_reads_used_replicas_from_a_described_resource(capsys: pytest.CaptureFixture[str]) -> None:
-    """The describe sample holds 2 of its 4 A100 workers: 2 fit, 3 wait for replicas held by other jobs."""
+    """The describe sample holds 2 of its 4 A100 workers: 2 fit, 3 find too few free, unless ``--used`` says 0."""
     described = Path(__file__).parent.parent / "fixtures" / "gcloud" / "distributed-training-describe.yaml"
-    chief = "--worker-pool-spec=machine-type=n1-highmem-8,disk-size=200,container-image-uri=gcr.io/p/t:1"
     workers = "--worker-pool-spec=machine-type=a2-highgpu-1g,accelerator-type=NVIDIA_TESLA_A100,container-image-uri=i"
-    command = f"{BASE} --persistent-resource-id=distributed-training {chief} {workers}"
+    command = f"{BASE} --persistent-resource-id=distributed-training {workers}"
     assert check(described, f"{command},replica-count=2", "--format", "json") == 0
     verdict = json.loads(capsys.readouterr().out)
-    assert [pool["resourcePool"] for pool in verdict["placement"]] == ["chief", "a100-workers"]
+    assert [pool["resourcePool"] for pool in verdict["placement"]] == ["a100-workers"]
     assert check(described, f"{command},replica-count=3") == 1
-    assert "but 2 of its 4 are free; the rest are held by other jobs (2)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "but 2 of its 4 are free; the rest are held by jobs counted in the file's usedReplicaCount (2)." in out
+    assert out.rstrip().endswith("to check against idle pools: --used a100-workers=0")
+    assert check(described, f"{command},replica-count=3", "--used", "a100-workers=0") == 0
 
 
 def test_check_and_submit_give_the_same_message(
     resource_file: Path, served: ThreadedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    command = k80(1, disk_type="pd-standard")
+    command = k80(1, accelerator_count="2")
     assert check(resource_file, command) == 1
     checked = capsys.readouterr().out.splitlines()[0].removeprefix("refused: ")
     assert submit("--emulator", served.address, "--", *shlex.split(command)) == 1
@@ -466,7 +511,7 @@ def test_check_refuses_what_gcloud_refuses_with_exit_2(resource_file: Path, caps
     err = capsys.readouterr().err
     assert "ERROR: (gcloud.ai.custom-jobs.create) argument --worker-pool-spec: valid keys are [" in err
     assert check(resource_file, ON_RESOURCE) == 2
-    assert "One of [--config, --worker-pool-spec] must be supplied." in capsys.readouterr().err
+    assert "argument (--config --worker-pool-spec): Must be specified." in capsys.readouterr().err
 
 
 def test_check_with_a_config_file_and_another_region(
@@ -509,12 +554,12 @@ def submit(*words: str) -> int:
 
 @pytest.mark.parametrize("rule", RULES)
 def test_submit_follows_the_documented_rules(
-    served: ThreadedServer, capsys: pytest.CaptureFixture[str], rule: Rule
+    served: ThreadedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: Rule
 ) -> None:
     if rule.held:
         holding(served.service, rule.held)
     before = job_names(served.service)
-    assert submit("--emulator", served.address, "--", *shlex.split(rule.command)) == rule.code
+    assert submit("--emulator", served.address, "--", *rule.argv(tmp_path)) == rule.code
     out, err = capsys.readouterr()
     assert err.startswith(f"Using endpoint [{served.url}/]\n")
     after = job_names(served.service)
@@ -550,21 +595,28 @@ def test_submit_prints_the_job_with_format_and_uses_the_tracks_api_version(
 
 
 @pytest.mark.parametrize(
-    ("words", "expected"),
+    ("words", "code", "expected"),
     [
         (
             ["--", *shlex.split(f"{ON_RESOURCE} --worker-pool-spec=machine-type=n1-standard-4")],
+            1,
             "ERROR: (gcloud.ai.custom-jobs.create) Invalid value for [--worker-pool-spec]: Exactly one of keys",
         ),
-        (["--", *shlex.split(SINGLE_NODE.replace(f" --project={PROJECT}", ""))], "The required property [project]"),
-        (["--", *shlex.split(f"{SINGLE_NODE} --format=table(name)")], "Format [table(name)] is not supported"),
+        (
+            ["--", *shlex.split(f"{ON_RESOURCE} --worker-pool-spec=machine-type=n1-standard-4,gpus=1")],
+            2,
+            "ERROR: (gcloud.ai.custom-jobs.create) argument --worker-pool-spec: valid keys are [",
+        ),
+        (["--", *shlex.split(SINGLE_NODE.replace(f" --project={PROJECT}", ""))], 1, "The required property [project]"),
+        (["--", *shlex.split(f"{SINGLE_NODE} --format=table(name)")], 2, "Format [table(name)] is not supported"),
     ],
-    ids=["missing-image", "no-project", "unprintable-format"],
+    ids=["missing-image", "unknown-key", "no-project", "unprintable-format"],
 )
-def test_submit_refuses_what_gcloud_refuses_and_creates_nothing(
-    served: ThreadedServer, capsys: pytest.CaptureFixture[str], words: list[str], expected: str
+def test_submit_refuses_what_gcloud_refuses_with_its_exit_code_and_creates_nothing(
+    served: ThreadedServer, capsys: pytest.CaptureFixture[str], words: list[str], code: int, expected: str
 ) -> None:
-    assert submit("--emulator", served.address, *words) == 2
+    """gcloud exits 2 when its argument parser refuses the command line, 1 when a later check does."""
+    assert submit("--emulator", served.address, *words) == code
     assert expected in capsys.readouterr().err
     assert job_names(served.service) == []
 
@@ -590,8 +642,8 @@ GCLOUD_HEADERS = {"content-type": "application/json", "accept": "application/jso
 
 def test_requests_as_gclouds_apitools_client_sends_them(served: ThreadedServer) -> None:
     """gcloud's apitools client adds ``alt=json`` (and ``trace=`` with ``--trace-token``) to every call,
-    sends int64 as strings and enums by name, and reads plain JSON back: replayed here, as gcloud is not
-    installable on this machine."""
+    sends int64 as strings and enums by name, and reads plain JSON back: replayed here without the binary
+    (``tests/test_gcloud_real.py`` runs the binary itself)."""
     base = f"{served.url}/v1/{PARENT}"
     body = {
         "displayName": "train",

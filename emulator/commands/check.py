@@ -89,18 +89,23 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="POOL_ID=N",
-        help="replicas of a pool already held by other jobs (default: the file's usedReplicaCount)",
+        help="replicas of a pool already in use (default: the file's usedReplicaCount; POOL_ID=0 checks an idle pool)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output for people or machines")
     parser.set_defaults(run=run, job_source=job_from_file, gcloud=None, location=None)
     return parser
 
 
-def _text(verdict: preflight.Verdict) -> str:
+def replicas(count: int) -> str:
+    """``1 replica``, ``2 replicas``."""
+    return f"{count} replica" if count == 1 else f"{count} replicas"
+
+
+def _text(verdict: preflight.Verdict, from_file: dict[str, int]) -> str:
     if verdict.error is None:
         lines = [f'admitted: the job fits persistent resource "{verdict.resource}"']
         lines += [
-            f'  worker pool {p["workerPool"]} ({p["replicas"]} replicas) -> resource pool "{p["resourcePool"]}"'
+            f'  worker pool {p["workerPool"]} ({replicas(p["replicas"])}) -> resource pool "{p["resourcePool"]}"'
             for p in verdict.placement
         ]
         return "\n".join(lines)
@@ -108,6 +113,12 @@ def _text(verdict: preflight.Verdict) -> str:
     lines += [
         f"  {v.field}: {v.description}" for v in verdict.error.violations if v.description != verdict.error.message
     ]
+    if preflight.FROM_FILE in verdict.error.message:
+        overrides = " ".join(f"--used {pool}=0" for pool, count in sorted(from_file.items()) if count)
+        lines.append(
+            "  the replicas in use are the resource file's usedReplicaCount, a snapshot of when it was described; "
+            f"to check against idle pools: {overrides}"
+        )
     return "\n".join(lines)
 
 
@@ -119,5 +130,6 @@ def run(args: argparse.Namespace) -> int:
     except specs.SpecError as error:
         print(f"vertex-emulator check: {error}", file=sys.stderr)
         return UNREADABLE
-    print(json.dumps(verdict.to_json(), indent=2) if args.format == "json" else _text(verdict))
+    from_file = {pool: count for pool, count in preflight.in_use(resource).items() if pool not in dict(args.used)}
+    print(json.dumps(verdict.to_json(), indent=2) if args.format == "json" else _text(verdict, from_file))
     return ADMITTED if verdict.admitted else REFUSED

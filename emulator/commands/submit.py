@@ -7,8 +7,9 @@ is gcloud's: ``Using endpoint [...]`` and the submitted message with its ``descr
 ``stream-logs`` hints on stderr, the job on stdout only when ``--format`` asks for it, and
 ``ERROR: (gcloud.ai.custom-jobs.create) STATUS: message`` when the service refuses the job.
 
-Exit codes: 0 created; 1 the emulator refused the job or could not be reached; 2 a command line
-gcloud itself would refuse, or no emulator named.
+Exit codes: 0 created; 1 the emulator refused the job or could not be reached; for a command line
+gcloud itself would refuse, gcloud's own (2 from its argument parser, 1 from its checks after it);
+2 no emulator named.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def add_parser(sub: Any) -> None:
             "printing what gcloud prints. Example: vertex-emulator submit -- gcloud ai custom-jobs create "
             "--region=us-central1 --display-name=train --persistent-resource-id=demo "
             "--worker-pool-spec=machine-type=n1-standard-4,replica-count=1,container-image-uri=IMAGE. "
-            "Exit 0 created, 1 refused by the emulator (or unreachable), 2 a command gcloud would refuse."
+            "Exit 0 created, 1 refused by the emulator (or unreachable); a command gcloud would refuse exits as "
+            "gcloud does (2 refused by its argument parser, 1 by its checks)."
         ),
     )
     parser.add_argument(
@@ -92,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             raise GcloudError(gcloud.PROJECT_UNSET, command.command)
     except GcloudError as error:
         print(error, file=sys.stderr)
-        return REFUSED
+        return error.exit_code
     try:
         url = target.emulator_url(args.emulator)
     except ValueError as error:
