@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
+ARGS ?=
 
 .PHONY: run test lint format test-deep clean browser screenshot bench bench-quick
 
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/vertex-emulator serve --host 127.0.0.1 --port $(PORT) --fixtures fixtures/demo
+	$(BIN)/vertex-emulator serve --host 127.0.0.1 --port $(PORT) --fixtures fixtures/demo $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -148,8 +148,8 @@ class Emulator:
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """The demo fixture served on a manual clock (provisioning takes 60 s of it; jobs run until told)."""
-    service = new_service(job_duration=None, provision_delay=60)
+    """The demo fixture served on a manual clock (provisioning takes 60 s of it, deleting 30 s; jobs run until told)."""
+    service = new_service(job_duration=None, provision_delay=60, delete_delay=30)
     fixtures.load(service, [ROOT / "fixtures" / "demo"], PROJECT, LOCATION)
     recorder = Recorder(make_app(service))
     with ThreadedServer(service, app=recorder) as server:
@@ -209,7 +209,7 @@ def test_persistent_resources_create_describe_list_delete(emulator: Emulator) ->
         ["ai", "persistent-resources", "delete", name],
     )
     shown = json.loads(running.out)
-    assert shown["state"] == "RUNNING"
+    assert shown["state"] in ("RUNNING", "STOPPING"), "described before or after the delete began"
     pools = {pool["id"]: pool for pool in shown["resourcePools"]}
     t4 = next(pool for pool in pools.values() if pool["machineSpec"]["machineType"] == "n1-highmem-2")
     assert t4["machineSpec"] == {
@@ -226,6 +226,8 @@ def test_persistent_resources_create_describe_list_delete(emulator: Emulator) ->
         "You may view the status of your persistent resource with the command\n\n"
         f"  $ gcloud ai persistent-resources describe {name}"
     )
+    assert emulator.get(name)["state"] == "STOPPING"
+    emulator.service.advance(30)
     assert emulator.get(name)["error"]["status"] == "NOT_FOUND"
 
 
@@ -254,7 +256,7 @@ def test_custom_jobs_create_describe_list_cancel_and_the_reader_agrees(
     assert name, admitted.message
     job = name.group(1)
     assert admitted.message == gcloud.submitted_message(job)
-    (sent,) = emulator.recorder.bodies[f"/v1/{PARENT}/customJobs"][-1:]
+    (sent,) = [body for body in emulator.recorder.bodies[f"/v1/{PARENT}/customJobs"] if body["displayName"] == "fits"]
     assert gcloud.parse(["gcloud", *fits], environ={}).job == wire.parse("v1", "CustomJob", sent), (
         "the reader builds the body gcloud sends"
     )

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from tests import browser
 from tests.browser import K80, PARENT, demo_service, job, worker_pool
+from tests.conftest import new_service
 from vertex_emulator.clock import RealClock
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.options import HttpOptions
@@ -324,3 +326,24 @@ def test_the_control_token_unlocks_the_actions(driver: Any) -> None:
         _act_on(page, "train-resnet", "cancel")
         _confirm(page)
         _wait(page, lambda d: _state(d, "train-resnet") == "JOB_STATE_CANCELLING", "the job is not cancelling")
+
+
+def test_the_job_list_says_it_is_loading_then_that_it_is_empty(driver: Any) -> None:
+    """Before its first answer the page says it is loading; a scope without jobs says so, filtered or not."""
+    service = new_service()
+    service.seed_resource(PARENT, "idle", {"resourcePools": [{"machineSpec": K80, "replicaCount": "1"}]})
+    with ThreadedServer(service) as server:
+        served = requests.get(f"{server.url}/", timeout=10).text
+        assert '<td colspan="9" class="muted" data-empty="loading">Loading custom jobs…</td>' in served
+        assert "Loading persistent resources…" in served
+    for page in _open(driver, service):
+        assert _text(page, "#job-rows td[data-empty]") == f"No custom jobs in {PARENT} yet."
+        page.find_element(_by().ID, "job-name").send_keys("bert")
+        _press(page, "#job-filter button[type=submit]")
+        _wait(
+            page,
+            lambda d: _text(d, "#job-rows td[data-empty]") == f"No custom job in {PARENT} matches the filter.",
+            "the filtered empty state is not shown",
+        )
+    for page in _open(driver, new_service()):
+        assert _text(page, "#job-rows td") == "No custom jobs: nothing has been created in any project yet."

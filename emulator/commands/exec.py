@@ -23,6 +23,7 @@ from typing import Any
 from vertex_emulator import fixtures, snapshot, store
 from vertex_emulator.commands.serve import DELAYS, add_emulator_options, build_service
 from vertex_emulator.server import ThreadedServer
+from vertex_emulator.settings import Settings
 
 HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
 START_ERRORS = (fixtures.FixtureError, store.StoreError, snapshot.SnapshotError)
@@ -36,7 +37,7 @@ def add_parser(sub: Any) -> None:
         description="Start an emulator on a free port, run COMMAND against it, stop it, exit with COMMAND's status.",
         usage="vertex-emulator exec [emulator options] -- COMMAND [ARG ...]",
     )
-    add_emulator_options(parser)
+    add_emulator_options(parser, Settings())
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...", help="what to run")
     parser.set_defaults(run=run, **{flag.replace("-", "_"): 0.0 for flag, _ in DELAYS})
 

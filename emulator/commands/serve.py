@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import threading
@@ -40,8 +41,12 @@ def _job_duration(text: str) -> float | None:
     return None if text == "never" else _duration(text)
 
 
-def add_emulator_options(parser: argparse.ArgumentParser) -> None:
-    """Options that shape an emulator's behaviour, shared by every command that starts one."""
+def add_emulator_options(parser: argparse.ArgumentParser, delays: Settings | None = None) -> None:
+    """Options that shape an emulator's behaviour, shared by every command that starts one.
+
+    ``delays`` holds the defaults the command's help states (``serve``'s, for a person watching, by default).
+    """
+    shown = delays or Settings.interactive()
     parser.add_argument(
         "--fixtures", nargs="+", default=[], metavar="PATH", help="JSON/YAML files or folders to seed from"
     )
@@ -77,7 +82,11 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     )
     for flag, meaning in DELAYS:
         kind = _job_duration if flag == "job-duration" else _duration
-        parser.add_argument(f"--{flag}", type=kind, default=argparse.SUPPRESS, metavar="SECONDS", help=meaning)
+        value = getattr(shown, flag.replace("-", "_"))
+        default = "never" if value is None else f"{value:g} s"
+        parser.add_argument(
+            f"--{flag}", type=kind, default=argparse.SUPPRESS, metavar="SECONDS", help=f"{meaning} (default {default})"
+        )
 
 
 def build_service(args: argparse.Namespace) -> Service:
@@ -156,7 +165,26 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
+MAX_PORT = 65535
+
+
+def _why(error: OSError, port: int) -> str:
+    """Why a port cannot be listened on, with what to do when another program holds it."""
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} is in use by another program (another emulator?). Stop it, or pick another port: "
+            f"--port 0 picks a free one and prints it; with make, make run PORT={port + 1 if port < MAX_PORT else 8081}"
+        )
+    return str(error.strerror or error)
+
+
 def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= MAX_PORT:
+        print(
+            f"vertex-emulator serve: --port {args.port} is not a port: give 0-{MAX_PORT} (0 picks a free one)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         service = build_service(args)
     except fixtures.FixtureError as error:
@@ -184,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server = ThreadedServer(service, host=args.host, port=args.port, app=make_app(service, options))
     except OSError as error:
-        print(f"vertex-emulator: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        print(f"vertex-emulator: cannot listen on {args.host}:{args.port}: {_why(error, args.port)}", file=sys.stderr)
         return 1
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

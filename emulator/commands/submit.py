@@ -97,8 +97,12 @@ def run(args: argparse.Namespace) -> int:
         return error.exit_code
     try:
         url = target.emulator_url(args.emulator)
-    except ValueError as error:
-        print(f"vertex-emulator submit: {error}", file=sys.stderr)
+    except ValueError:
+        print(
+            "vertex-emulator submit: no emulator named: pass --emulator HOST:PORT (vertex-emulator submit "
+            f"--emulator 127.0.0.1:8080 -- gcloud ...) or set {target.EMULATOR_HOST_ENV}=HOST:PORT",
+            file=sys.stderr,
+        )
         return REFUSED
     print(f"Using endpoint [{url}/]", file=sys.stderr)
     from google.api_core.exceptions import GoogleAPICallError

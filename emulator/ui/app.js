@@ -473,9 +473,13 @@
     );
   }
 
+  function noJobRow(text, kind) {
+    return [h("tr", {}, h("td", { colspan: 9, class: "muted", dataset: { empty: kind } }, text))];
+  }
+
   async function loadJobs() {
     if (!view.jobScope) {
-      keep("job-rows", [], () => [h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No jobs."))]);
+      keep("job-rows", [], () => noJobRow("No custom jobs: nothing has been created in any project yet.", "none"));
       view.nextToken = "";
       showPager(0);
       return;
@@ -501,9 +505,10 @@
       return loadJobs();
     }
     view.nextToken = data.nextPageToken || "";
-    keep("job-rows", [jobs, view.control], () =>
-      jobs.length ? jobs.map(jobRow) : [h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No job matches."))],
-    );
+    const none = filter
+      ? noJobRow(`No custom job in ${view.jobScope} matches the filter.`, "filtered")
+      : noJobRow(`No custom jobs in ${view.jobScope} yet.`, "none");
+    keep("job-rows", [jobs, view.control, view.jobScope, filter], () => (jobs.length ? jobs.map(jobRow) : none));
     showPager(jobs.length);
   }
 
