@@ -127,10 +127,11 @@ class JobCalls(Core):
 
     def end_job(self, job: CustomJob, ending: Ending, at: float, reason: str | None) -> None:
         """End a job: release its replicas (starting queued jobs), tell the execution hook
-        ``reason`` when it had started (None: it knows already), then the job's owner."""
-        started = job.state in (jobs.RUNNING, jobs.CANCELLING) and job.start_time is not None
+        ``reason`` when the job was RUNNING (None: the hook knows already, as when it finished the
+        job itself; a CANCELLING job was told at its cancel), then the job's owner."""
+        running = job.state == jobs.RUNNING
         job.end(ending, at)
-        if started and reason is not None and reason != hooks.CANCELLED:
+        if running and reason is not None:
             self.execution.stopped(job, reason, at)
         resource = self.registry.find(job.resource, PersistentResource) if job.resource else None
         if resource is not None:
