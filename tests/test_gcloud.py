@@ -480,11 +480,15 @@ def test_check_follows_the_documented_rules(
             assert word in out
 
 
+TRAINER = "trainer@my-project.iam.gserviceaccount.com"
+"""The service account the described resource enforces (``enableCustomServiceAccount``)."""
+
+
 def test_check_reads_used_replicas_from_a_described_resource(capsys: pytest.CaptureFixture[str]) -> None:
     """The describe sample holds 2 of its 4 A100 workers: 2 fit, 3 find too few free, unless ``--used`` says 0."""
     described = Path(__file__).parent.parent / "fixtures" / "gcloud" / "distributed-training-describe.yaml"
     workers = "--worker-pool-spec=machine-type=a2-highgpu-1g,accelerator-type=NVIDIA_TESLA_A100,container-image-uri=i"
-    command = f"{BASE} --persistent-resource-id=distributed-training {workers}"
+    command = f"{BASE} --persistent-resource-id=distributed-training --service-account={TRAINER} {workers}"
     assert check(described, f"{command},replica-count=2", "--format", "json") == 0
     verdict = json.loads(capsys.readouterr().out)
     assert [pool["resourcePool"] for pool in verdict["placement"]] == ["a100-workers"]

@@ -192,7 +192,10 @@ def test_persistent_resources_create_describe_list_delete(emulator: Emulator) ->
         f"  $ gcloud ai operations describe {PARENT}/operations/{operation}"
     )
     assert (duplicate.code, duplicate.out) == (1, "")
-    assert duplicate.message.startswith("ERROR: (gcloud.ai.persistent-resources.create) ALREADY_EXISTS: ")
+    assert duplicate.message == (
+        "ERROR: (gcloud.ai.persistent-resources.create) ALREADY_EXISTS: There is an existing PersistentResource "
+        'with the same ID "demo-resource" created or being created. Please use a different ID.'
+    ), "the real service's text"
     assert json.loads(described.out) == emulator.get(DEMO), "gcloud reads back every field the emulator answers"
 
     early_delete, listed = emulator.gcloud.run(
@@ -200,7 +203,10 @@ def test_persistent_resources_create_describe_list_delete(emulator: Emulator) ->
         ["ai", "persistent-resources", "list", REGION, "--format=value(name,state)"],
     )
     assert early_delete.code == 1
-    assert early_delete.message.startswith("ERROR: (gcloud.ai.persistent-resources.delete) FAILED_PRECONDITION: ")
+    assert early_delete.message == (
+        f'ERROR: (gcloud.ai.persistent-resources.delete) FAILED_PRECONDITION: PersistentResource "{name}" is being '
+        "created thus can not be deleted now. Please try again later after it's active."
+    ), "the real service's text"
     assert listed.out.splitlines() == [f"{name}\tPROVISIONING", f"{DEMO}\tRUNNING"], "newest first"
 
     emulator.service.advance(60)
@@ -211,7 +217,7 @@ def test_persistent_resources_create_describe_list_delete(emulator: Emulator) ->
     shown = json.loads(running.out)
     assert shown["state"] in ("RUNNING", "STOPPING"), "described before or after the delete began"
     pools = {pool["id"]: pool for pool in shown["resourcePools"]}
-    t4 = next(pool for pool in pools.values() if pool["machineSpec"]["machineType"] == "n1-highmem-2")
+    t4 = pools["n1-highmem-2-nvidia-tesla-t4-1"]
     assert t4["machineSpec"] == {
         "machineType": "n1-highmem-2",
         "acceleratorType": "NVIDIA_TESLA_T4",

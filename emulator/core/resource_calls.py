@@ -12,7 +12,7 @@ from vertex_emulator.domain.jobs import CustomJob, Ending
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
 from vertex_emulator.domain.validation import copy_json
-from vertex_emulator.errors import ApiError, Code, already_exists, failed_precondition
+from vertex_emulator.errors import ApiError, Code, failed_precondition
 
 COLLECTION = "persistentResources"
 
@@ -24,7 +24,7 @@ class ResourceCalls(Core):
         spec = resources.normalize(copy_json(body), resource_id or "")
         name = names.child(parent, COLLECTION, resource_id)
         if self.registry.find(name) is not None:
-            raise already_exists("PersistentResource", name)
+            raise ApiError(Code.ALREADY_EXISTS, resources.duplicate_id_message(resource_id))
         now = self.clock.now()
         resource = PersistentResource(
             name=name, spec=spec, version=version, seq=self.next_seq(), create_time=now, update_time=now
@@ -117,7 +117,9 @@ class ResourceCalls(Core):
     @api
     def delete_resource(self, name: str, version: str) -> Operation:
         resource = self._resource(name)
-        if resource.state in (resources.PROVISIONING, resources.REBOOTING, resources.STOPPING):
+        if resource.state == resources.PROVISIONING:
+            raise failed_precondition(resources.being_created_message(name))
+        if resource.state in (resources.REBOOTING, resources.STOPPING):
             raise failed_precondition(f'Persistent resource "{name}" is {resource.state} and cannot be deleted now.')
         now = self.clock.now()
         resource.state = resources.STOPPING

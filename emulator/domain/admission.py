@@ -105,12 +105,42 @@ def _check_settings(job: Spec, resource: Spec) -> None:
         for path, label, mine, theirs in pairs
         if mine != theirs
     ]
+    violations += _service_account(job_spec, resource)
     if violations:
         raise ApiError(
             Code.INVALID_ARGUMENT,
             " ".join(v.description for v in violations),
             violations,
         )
+
+
+def _service_account(job_spec: Spec, resource: Spec) -> list[FieldViolation]:
+    """A resource with ``enableCustomServiceAccount`` "enforces" a custom service account on every job,
+    so a job naming none is refused; without it, a job naming one is refused too (the emulator's
+    choice, documented: the workloads of such a resource run as Vertex AI's own service agent)."""
+    runtime = (resource.get("resourceRuntimeSpec") or {}).get("serviceAccountSpec") or {}
+    enforced = bool(runtime.get("enableCustomServiceAccount"))
+    named = job_spec.get("serviceAccount", "")
+    path = "job_spec.service_account"
+    if enforced and not named:
+        return [
+            FieldViolation(
+                path,
+                f'{path} is required: persistent resource "{resource.get("name")}" enforces a custom service '
+                "account (resource_runtime_spec.service_account_spec.enable_custom_service_account is true).",
+            )
+        ]
+    if named and not enforced:
+        return [
+            FieldViolation(
+                path,
+                f'{path} is {specs.show(named)}, but persistent resource "{resource.get("name")}" does not '
+                "accept custom service accounts: create it with "
+                "resource_runtime_spec.service_account_spec.enable_custom_service_account true, or leave "
+                "job_spec.service_account unset.",
+            )
+        ]
+    return []
 
 
 def _mismatch(worker: _WorkerPool, pools: Sequence[Spec], resource_name: str) -> ApiError:

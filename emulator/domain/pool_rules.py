@@ -15,6 +15,11 @@ from vertex_emulator.domain import specs
 from vertex_emulator.domain.validation import to_int
 from vertex_emulator.errors import bad_field
 
+MIN_BOOT_DISK_GB = 100
+MAX_BOOT_DISK_GB = 64000
+MAX_AUTOSCALED_REPLICAS = 1000
+"""The documented limits of a pool: boot disk size (pools and jobs alike) and autoscaling maximum."""
+
 
 def check_machine_type(machine: Mapping[str, Any], where: str) -> None:
     if not machine.get("machineType"):
@@ -42,8 +47,13 @@ def check_disk(disk: Mapping[str, Any], where: str) -> None:
             f"{where}.boot_disk_type",
             f'{where}.boot_disk_type "{kind}" is not one of {", ".join(specs.BOOT_DISK_TYPES)}.',
         )
-    if disk.get("bootDiskSizeGb", 0) < 0:
-        raise bad_field(f"{where}.boot_disk_size_gb", f"{where}.boot_disk_size_gb must not be negative.")
+    size = disk.get("bootDiskSizeGb", 0)
+    if size and not MIN_BOOT_DISK_GB <= size <= MAX_BOOT_DISK_GB:
+        raise bad_field(
+            f"{where}.boot_disk_size_gb",
+            f"{where}.boot_disk_size_gb ({size}) must be between {MIN_BOOT_DISK_GB} and {MAX_BOOT_DISK_GB} GB "
+            "(0 or unset: the default, 100 GB).",
+        )
 
 
 def check_replicas(count: int, path: str, label: str, bounds: tuple[int, int] | None = None) -> None:
@@ -63,13 +73,23 @@ def check_replicas(count: int, path: str, label: str, bounds: tuple[int, int] | 
         )
 
 
-def check_autoscaling(autoscaling: Mapping[str, Any], where: str) -> tuple[int, int]:
-    """An autoscaling spec's bounds (min, max), checked: 0 < min < max."""
+def check_autoscaling(autoscaling: Mapping[str, Any], where: str, ray: bool = False) -> tuple[int, int]:
+    """An autoscaling spec's bounds (min, max), checked: 1 <= min < max <= 1000; min may be 0 on a
+    resource with a Ray runtime spec (the documented limits)."""
     path = f"{where}.autoscaling_spec"
     low = to_int(autoscaling.get("minReplicaCount"), f"{path}.min_replica_count")
     high = to_int(autoscaling.get("maxReplicaCount"), f"{path}.max_replica_count")
-    if low <= 0:
-        raise bad_field(f"{path}.min_replica_count", f"{path}.min_replica_count must be greater than 0.")
+    if low < 0 or (low == 0 and not ray):
+        raise bad_field(
+            f"{path}.min_replica_count",
+            f"{path}.min_replica_count ({low}) must be at least 1 (0 only on a persistent resource with a Ray "
+            "runtime spec, resource_runtime_spec.ray_spec).",
+        )
+    if high > MAX_AUTOSCALED_REPLICAS:
+        raise bad_field(
+            f"{path}.max_replica_count",
+            f"{path}.max_replica_count ({high}) must be at most {MAX_AUTOSCALED_REPLICAS}.",
+        )
     if high <= low:
         raise bad_field(
             f"{path}.max_replica_count",

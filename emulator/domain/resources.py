@@ -44,12 +44,30 @@ OUTPUT_ONLY = (
 UPDATE_MASK_PATHS = ("resource_pools.replica_count", "resourcePools.replicaCount")
 
 
+def duplicate_id_message(resource_id: str) -> str:
+    """The real service's text for a create with an id in use (409 ALREADY_EXISTS), verbatim."""
+    return (
+        f'There is an existing PersistentResource with the same ID "{resource_id}" created or being created. '
+        "Please use a different ID."
+    )
+
+
+def being_created_message(name: str) -> str:
+    """The real service's text for a delete while PROVISIONING (400 FAILED_PRECONDITION), verbatim."""
+    return (
+        f'PersistentResource "{name}" is being created thus can not be deleted now. '
+        "Please try again later after it's active."
+    )
+
+
 def _pool_id(machine_spec: dict[str, Any], taken: set[str]) -> str:
-    """A readable generated pool id; the real format is undocumented (README, documented choices)."""
+    """The id the real service gives a pool created without one: ``{machine}-{accelerator}-{count}``
+    (``n1-highmem-2-nvidia-tesla-t4-1``), or ``{machine}`` for a CPU pool. A pool that would get an
+    id already taken gets ``-2``, ``-3``, ... after it (the emulator's choice: the real one is not known)."""
     base = str(machine_spec.get("machineType", "pool")).lower()
     accelerator = machine_spec.get("acceleratorType")
     if accelerator:
-        base += "-" + str(accelerator).lower().replace("_", "-")
+        base += f"-{str(accelerator).lower().replace('_', '-')}-{machine_spec.get('acceleratorCount') or 1}"
     candidate, number = base, 1
     while candidate in taken:
         number += 1
@@ -57,7 +75,7 @@ def _pool_id(machine_spec: dict[str, Any], taken: set[str]) -> str:
     return candidate
 
 
-def _check_pool(pool: dict[str, Any], index: int) -> None:
+def _check_pool(pool: dict[str, Any], index: int, ray: bool) -> None:
     where = f"resource_pools[{index}]"
     machine = pool.get("machineSpec") or {}
     pool_rules.check_machine_type(machine, where)
@@ -65,7 +83,7 @@ def _check_pool(pool: dict[str, Any], index: int) -> None:
     pool_rules.check_disk(pool.get("diskSpec") or {}, f"{where}.disk_spec")
     replicas = to_int(pool.get("replicaCount"), f"{where}.replica_count")
     autoscaling = pool.get("autoscalingSpec")
-    bounds = None if autoscaling is None else pool_rules.check_autoscaling(autoscaling, where)
+    bounds = None if autoscaling is None else pool_rules.check_autoscaling(autoscaling, where, ray)
     if bounds is not None and "replicaCount" not in pool:
         pool["replicaCount"] = str(bounds[0])
         replicas = bounds[0]
@@ -86,7 +104,7 @@ def normalize(spec: dict[str, Any], resource_id: str) -> dict[str, Any]:
         raise bad_field("resource_pools.id", "Resource pool ids must be unique.")
     for index, pool in enumerate(pools):
         pool.pop("usedReplicaCount", None)
-        _check_pool(pool, index)
+        _check_pool(pool, index, ray="raySpec" in (spec.get("resourceRuntimeSpec") or {}))
         if not pool.get("id"):
             pool["id"] = _pool_id(pool["machineSpec"], taken)
             taken.add(pool["id"])

@@ -1,0 +1,153 @@
+"""What the real service is known to do, done the same: its texts, its limits, its pool ids, its rules.
+
+Sources: the project's reference ``training-contract.md`` §7-§8 (a public log of the real service
+for the texts, the documentation for the limits and the generated ids).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.conftest import PARENT, demo_pool, job_body, new_service
+from vertex_emulator.errors import ApiError, Code
+from vertex_emulator.service import Service
+
+SA = "trainer@my-project.iam.gserviceaccount.com"
+
+
+def refusal(call: Any, *args: Any) -> ApiError:
+    with pytest.raises(ApiError) as caught:
+        call(*args)
+    return caught.value
+
+
+def create(service: Service, resource_id: str, *pools: dict[str, Any], **fields: Any) -> Any:
+    return service.create_resource(PARENT, resource_id, {"resourcePools": list(pools), **fields}, "v1")
+
+
+# ------------------------------------------------------------------------------- 14.2 texts
+
+
+def test_the_real_texts_for_a_duplicate_id_and_a_delete_while_provisioning() -> None:
+    service = new_service(provision_delay=60)
+    create(service, "busy", demo_pool())
+    duplicate = refusal(create, service, "busy", demo_pool())
+    assert (duplicate.code, duplicate.status) == (Code.ALREADY_EXISTS, 409)
+    assert duplicate.message == (
+        'There is an existing PersistentResource with the same ID "busy" created or being created. '
+        "Please use a different ID."
+    )
+    early = refusal(service.delete_resource, f"{PARENT}/persistentResources/busy", "v1")
+    assert (early.code, early.status) == (Code.FAILED_PRECONDITION, 400)
+    assert early.message == (
+        f'PersistentResource "{PARENT}/persistentResources/busy" is being created thus can not be deleted now. '
+        "Please try again later after it's active."
+    )
+
+
+# ------------------------------------------------------------------------------ 14.3 limits
+
+
+@pytest.mark.parametrize(
+    ("pool", "field", "words"),
+    [
+        (demo_pool(diskSpec={"bootDiskSizeGb": 99}), "resource_pools[0].disk_spec.boot_disk_size_gb", "(99)"),
+        (demo_pool(diskSpec={"bootDiskSizeGb": 64001}), "resource_pools[0].disk_spec.boot_disk_size_gb", "64000 GB"),
+        (
+            demo_pool(replicaCount="1", autoscalingSpec={"minReplicaCount": "0", "maxReplicaCount": "4"}),
+            "resource_pools[0].autoscaling_spec.min_replica_count",
+            "at least 1 (0 only on a persistent resource with a Ray runtime spec",
+        ),
+        (
+            demo_pool(replicaCount="1", autoscalingSpec={"minReplicaCount": "1", "maxReplicaCount": "1001"}),
+            "resource_pools[0].autoscaling_spec.max_replica_count",
+            "must be at most 1000",
+        ),
+        (demo_pool(replicaCount="0"), "resource_pools[0].replica_count", "must be greater than 0"),
+    ],
+    ids=["disk-99", "disk-64001", "autoscaling-min-0", "autoscaling-max-1001", "replicas-0"],
+)
+def test_documented_limits_of_a_pool_are_refused_with_the_field(pool: dict[str, Any], field: str, words: str) -> None:
+    error = refusal(create, new_service(), "limits", pool)
+    assert (error.code, [v.field for v in error.violations]) == (Code.INVALID_ARGUMENT, [field])
+    assert words in error.message
+
+
+def test_the_limits_themselves_are_accepted_and_min_0_with_ray() -> None:
+    service = new_service()
+    edges = [
+        demo_pool(id="small", diskSpec={"bootDiskSizeGb": 100}),
+        demo_pool(id="large", diskSpec={"bootDiskSizeGb": 64000}),
+        demo_pool(id="wide", autoscalingSpec={"minReplicaCount": "1", "maxReplicaCount": "1000"}),
+    ]
+    create(service, "edges", *edges)
+    ray = {"raySpec": {}}
+    zero = demo_pool(autoscalingSpec={"minReplicaCount": "0", "maxReplicaCount": "2"})
+    zero.pop("replicaCount")
+    create(service, "ray", zero, resourceRuntimeSpec=ray)
+    service.advance(0)
+    (pool,) = service.get_resource(f"{PARENT}/persistentResources/ray").render()["resourcePools"]
+    assert pool["autoscalingSpec"] == {"minReplicaCount": "0", "maxReplicaCount": "2"}
+
+
+@pytest.mark.parametrize("size", [99, 64001])
+def test_a_jobs_boot_disk_has_the_same_limits(size: int) -> None:
+    body = job_body(None)
+    body["jobSpec"]["workerPoolSpecs"][0]["diskSpec"] = {"bootDiskSizeGb": size}
+    error = refusal(new_service().create_job, PARENT, body, "v1")
+    assert [v.field for v in error.violations] == ["job_spec.worker_pool_specs[0].disk_spec.boot_disk_size_gb"]
+
+
+# ---------------------------------------------------------------------------- 14.4 pool ids
+
+
+def test_generated_pool_ids_are_the_real_services_with_a_suffix_on_collision() -> None:
+    service = new_service()
+    t4 = {"machineType": "n1-highmem-2", "acceleratorType": "NVIDIA_TESLA_T4", "acceleratorCount": 1}
+    pools = [
+        {"machineSpec": t4, "replicaCount": "1"},
+        {"machineSpec": {"machineType": "n1-standard-4"}, "replicaCount": "1"},
+        {"machineSpec": {**t4, "acceleratorCount": 2}, "replicaCount": "1"},
+        {"machineSpec": copy.deepcopy(t4), "replicaCount": "2", "diskSpec": {"bootDiskSizeGb": 200}},
+    ]
+    create(service, "ids", *pools)
+    shown = service.get_resource(f"{PARENT}/persistentResources/ids").render()["resourcePools"]
+    assert [pool["id"] for pool in shown] == [
+        "n1-highmem-2-nvidia-tesla-t4-1",
+        "n1-standard-4",
+        "n1-highmem-2-nvidia-tesla-t4-2",
+        "n1-highmem-2-nvidia-tesla-t4-1-2",
+    ]
+
+
+# -------------------------------------------------------------------- 14.6 service accounts
+
+
+def on(service: Service, resource_id: str, account: str | None) -> Any:
+    body = job_body(resource_id)
+    if account:
+        body["jobSpec"]["serviceAccount"] = account
+    return service.create_job(PARENT, body, "v1")
+
+
+def test_a_resource_enforcing_a_custom_service_account_refuses_a_job_without_one() -> None:
+    service = new_service()
+    enforced = {"serviceAccountSpec": {"enableCustomServiceAccount": True}}
+    service.seed_resource(PARENT, "custom", {"resourcePools": [demo_pool()], "resourceRuntimeSpec": enforced})
+    error = refusal(on, service, "custom", None)
+    assert error.code == Code.INVALID_ARGUMENT
+    assert [v.field for v in error.violations] == ["job_spec.service_account"]
+    assert "enable_custom_service_account is true" in error.message
+    assert on(service, "custom", SA).spec["jobSpec"]["serviceAccount"] == SA
+
+
+def test_a_resource_without_custom_service_accounts_refuses_a_job_naming_one() -> None:
+    service = new_service()
+    service.seed_resource(PARENT, "plain", {"resourcePools": [demo_pool()]})
+    error = refusal(on, service, "plain", SA)
+    assert [v.field for v in error.violations] == ["job_spec.service_account"]
+    assert "enable_custom_service_account true, or leave job_spec.service_account unset" in error.message
+    assert on(service, "plain", None).resource == f"{PARENT}/persistentResources/plain"
