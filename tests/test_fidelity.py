@@ -151,3 +151,50 @@ def test_a_resource_without_custom_service_accounts_refuses_a_job_naming_one() -
     assert [v.field for v in error.violations] == ["job_spec.service_account"]
     assert "enable_custom_service_account true, or leave job_spec.service_account unset" in error.message
     assert on(service, "plain", None).resource == f"{PARENT}/persistentResources/plain"
+
+
+# ----------------------------------------------------------------------- 14.5 scheduling
+
+
+def scheduled(service: Service, **scheduling: Any) -> Any:
+    body = job_body("demo", replicas=2)
+    body["jobSpec"]["scheduling"] = scheduling
+    return service.create_job(PARENT, body, "v1")
+
+
+def test_a_job_past_its_timeout_is_cancelled_and_gives_back_its_replicas() -> None:
+    service = new_service(job_duration=None)
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool()]})
+    job = scheduled(
+        service, timeout="30s", strategy="FLEX_START", maxWaitDuration="600s", restartJobOnWorkerRestart=True
+    )
+    service.advance(0)
+    assert job.state == "JOB_STATE_RUNNING"
+    service.advance(29.5)
+    assert job.state == "JOB_STATE_RUNNING"
+    service.advance(0.5)
+    assert job.state == "JOB_STATE_CANCELLED"
+    assert job.error["code"] == 4 and "reached its timeout (job_spec.scheduling.timeout 30s)" in job.error["message"]
+    resource = service.get_resource(f"{PARENT}/persistentResources/demo").render()
+    assert "usedReplicaCount" not in resource["resourcePools"][0], "the replicas are free again"
+    assert job.render()["jobSpec"]["scheduling"] == {
+        "timeout": "30s",
+        "strategy": "FLEX_START",
+        "maxWaitDuration": "600s",
+        "restartJobOnWorkerRestart": True,
+    }, "kept as sent"
+    assert scheduled(service, timeout="30s").resource == f"{PARENT}/persistentResources/demo"
+
+
+def test_an_outcome_before_the_timeout_wins_and_one_after_it_does_not() -> None:
+    service = new_service(job_duration=10)
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool(replicaCount="4")]})
+    quick = scheduled(service, timeout="30s")
+    slow = scheduled(service, timeout="30s")
+    service.advance(0)
+    service.set_outcome(slow.name, "JOB_STATE_FAILED", {"code": 13, "message": "late"}, None, 60)
+    service.advance(10)
+    assert (quick.state, quick.error) == ("JOB_STATE_SUCCEEDED", None)
+    assert slow.state == "JOB_STATE_RUNNING"
+    service.advance(20)
+    assert (slow.state, slow.error["code"]) == ("JOB_STATE_CANCELLED", 4)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertex_emulator import names
+from vertex_emulator.clock import parse_duration
 from vertex_emulator.domain import pool_rules, specs
 from vertex_emulator.domain.record import Record
 from vertex_emulator.domain.validation import check_display_name, check_labels, strip, to_int
@@ -40,6 +41,7 @@ STATES = (
 TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
 OUTCOMES = frozenset({SUCCEEDED, FAILED})
 CANCELLED_ERROR = {"code": 1, "message": "CANCELED"}
+DEADLINE_EXCEEDED = 4
 
 OUTPUT_ONLY = (
     "name",
@@ -156,18 +158,55 @@ class CustomJob(Record):
                 self.web_access = self._web_access()
             return self.outcome_due(at, duration)
         if self.state == RUNNING:
+            if self._timed_out(at, duration):
+                return Ending(CANCELLED, self.timeout_error())
             outcome = self.outcome or {"state": SUCCEEDED}
             return Ending(outcome["state"], outcome.get("error"))
         return Ending(CANCELLED, CANCELLED_ERROR)
 
     def outcome_due(self, started: float, duration: float | None) -> float | None:
-        """When a job that started at ``started`` ends: its set outcome's instant, or ``duration`` later."""
+        """When a job that started at ``started`` ends: its set outcome's instant, or ``duration``
+        later, unless its ``scheduling.timeout`` comes first."""
+        planned = self._planned(started, duration)
+        deadline = self._deadline(started)
+        if deadline is None or (planned is not None and planned <= deadline):
+            return planned
+        return deadline
+
+    def _planned(self, started: float, duration: float | None) -> float | None:
         outcome = self.outcome or {}
         if "at" in outcome:
             return max(outcome["at"], started)
         if "after" in outcome:
             return started + outcome["after"]
         return None if duration is None else started + duration
+
+    def _timeout(self) -> str | None:
+        """``jobSpec.scheduling.timeout`` as written (a Duration, ``"30s"``); unset or zero: none.
+
+        The real default (7 days) is not applied: a job runs until its outcome, as the emulator's
+        clock decides. ``strategy`` and ``maxWaitDuration`` have no effect on a persistent resource,
+        ``restartJobOnWorkerRestart`` and ``disableRetries`` are kept for local execution."""
+        text = (self.spec["jobSpec"].get("scheduling") or {}).get("timeout")
+        return str(text) if text and parse_duration(text) > 0 else None
+
+    def _deadline(self, started: float) -> float | None:
+        timeout = self._timeout()
+        return None if timeout is None else started + parse_duration(timeout)
+
+    def _timed_out(self, at: float, duration: float | None) -> bool:
+        started = self.start_time if self.start_time is not None else at
+        deadline = self._deadline(started)
+        planned = self._planned(started, duration)
+        return deadline is not None and at >= deadline and (planned is None or planned > deadline)
+
+    def timeout_error(self) -> dict[str, Any]:
+        """The error of a job cancelled at its timeout (the emulator's text: no real one is public)."""
+        return {
+            "code": DEADLINE_EXCEEDED,
+            "message": f"The job was cancelled because it reached its timeout (job_spec.scheduling.timeout "
+            f"{self._timeout()}) while running.",
+        }
 
     def _web_access(self) -> dict[str, str]:
         location = names.scope_of(self.name)[1]
