@@ -101,6 +101,11 @@ class VertexHarness:
         """End a job now, SUCCEEDED or FAILED (with a google.rpc.Status ``error``)."""
         self.emulator().set_outcome(self.client.job_name(job), state, error, None, None)
 
+    def fail_resource(self, resource: str, error: dict[str, Any] | None = None, after: float | None = None) -> None:
+        """Make a persistent resource's provisioning (or update, or reboot) end in ERROR, now or ``after``
+        seconds from its start; the default error is the real service's."""
+        self.emulator().set_resource_outcome(self.client.resource_name(resource), "ERROR", error, None, after)
+
 
 @dataclass(frozen=True)
 class _Options:

@@ -198,3 +198,58 @@ def test_an_outcome_before_the_timeout_wins_and_one_after_it_does_not() -> None:
     assert slow.state == "JOB_STATE_RUNNING"
     service.advance(20)
     assert (slow.state, slow.error["code"]) == ("JOB_STATE_CANCELLED", 4)
+
+
+# ------------------------------------------------------------------- 14.7 failed provisioning
+
+
+def test_a_provisioning_set_to_fail_ends_in_error_with_the_real_text_over_http(http: Any, service: Service) -> None:
+    name = f"{PARENT}/persistentResources/doomed"
+    service.settings = new_service(provision_delay=60).settings
+    operation = http.post(
+        f"/v1/{PARENT}/persistentResources?persistentResourceId=doomed", json={"resourcePools": [demo_pool()]}
+    ).json
+    failed = http.post(f"/emulator/v1/{name}:setOutcome", json={"state": "ERROR", "after": "30s"})
+    assert failed.status_code == 200 and failed.json["state"] == "PROVISIONING"
+    service.advance(29)
+    assert http.get(f"/v1/{name}").json["state"] == "PROVISIONING"
+    service.advance(1)
+    shown = http.get(f"/v1/{name}").json
+    real = "An internal error occurred on your cluster. Please try recreating one in a few minutes."
+    assert (shown["state"], shown["error"]) == ("ERROR", {"code": 13, "message": real})
+    done = http.get(f"/v1/{operation['name']}").json
+    assert done["done"] is True and done["error"] == {"code": 13, "message": real} and "response" not in done
+    refused = http.post(f"/v1/{PARENT}/customJobs", json=job_body("doomed")).json["error"]
+    assert refused["status"] == "FAILED_PRECONDITION" and "is ERROR" in refused["message"]
+    deleted = http.delete(f"/v1/{name}")
+    assert deleted.status_code == 200, "an ERROR resource is deleted at once"
+    service.advance(0)
+    assert http.get(f"/v1/{name}").status_code == 404
+
+
+def test_an_update_set_to_fail_fails_the_jobs_on_the_resource_and_bad_outcomes_are_refused(service: Service) -> None:
+    name = f"{PARENT}/persistentResources/demo"
+    service.settings = new_service(update_delay=10, job_duration=None).settings
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool()]})
+    job = service.create_job(PARENT, job_body("demo"), "v1")
+    not_yet = refusal(service.set_resource_outcome, name, "ERROR", None, None, None)
+    assert not_yet.code == Code.FAILED_PRECONDITION and "is RUNNING" in not_yet.message
+    service.update_resource(
+        name, {"resourcePools": [demo_pool(replicaCount="3")]}, "resource_pools.replica_count", "v1"
+    )
+    assert refusal(service.set_resource_outcome, name, "RUNNING", None, None, None).code == Code.INVALID_ARGUMENT
+    service.set_resource_outcome(name, "ERROR", {"code": 14, "message": "zone down"}, None, None)
+    resource = service.get_resource(name)
+    assert (resource.state, resource.error) == ("ERROR", {"code": 14, "message": "zone down"})
+    assert job.state == "JOB_STATE_FAILED" and job.error["code"] == 14 and "zone down" in job.error["message"]
+    service.reboot_resource(name, "v1")
+    service.advance(0)
+    assert (resource.state, resource.error) == ("RUNNING", None), "a reboot recovers it"
+
+
+def test_the_harness_fails_a_provisioning(vertex_emulator: Any) -> None:
+    vertex_emulator.service.settings = new_service(provision_delay=60).settings
+    vertex_emulator.service.create_resource(vertex_emulator.parent, "pr", {"resourcePools": [demo_pool()]}, "v1")
+    vertex_emulator.fail_resource("pr", {"code": 8, "message": "quota"})
+    shown = vertex_emulator.client.get_persistent_resource("pr")
+    assert (shown.state.name, shown.error.code, shown.error.message) == ("ERROR", 8, "quota")

@@ -112,6 +112,7 @@ def _mutated_template(route: Route) -> st.SearchStrategy[Any]:
 CONTROL_BODIES: dict[str, dict[str, Any]] = {
     "AdvanceClock": {"seconds": 5},
     "SetJobOutcome": {"state": "JOB_STATE_FAILED", "error": {"code": 9, "message": "m"}, "after": "5s"},
+    "SetPersistentResourceOutcome": {"state": "ERROR", "error": {"code": 13, "message": "m"}, "after": "5s"},
     "Reset": {"project": "my-project"},
     "Seed": {"seed": 3},
     "AddFault": {"status": 503, "count": 1, "method": "GetCustomJob", "name": "projects/*"},

@@ -347,3 +347,15 @@ def test_the_job_list_says_it_is_loading_then_that_it_is_empty(driver: Any) -> N
         )
     for page in _open(driver, new_service()):
         assert _text(page, "#job-rows td") == "No custom jobs: nothing has been created in any project yet."
+
+
+def test_a_resource_whose_provisioning_failed_shows_its_error(driver: Any) -> None:
+    service = new_service(provision_delay=60)
+    service.create_resource(PARENT, "doomed", {"resourcePools": [{"machineSpec": K80, "replicaCount": "1"}]}, "v1")
+    service.set_resource_outcome(f"{PARENT}/persistentResources/doomed", "ERROR", None, None, None)
+    for page in _open(driver, service):
+        resource = f".resource[data-name='{PARENT}/persistentResources/doomed']"
+        assert _text(page, f"{resource} .badge") == "ERROR"
+        assert _text(page, f"{resource} .error-text") == (
+            "INTERNAL: An internal error occurred on your cluster. Please try recreating one in a few minutes."
+        )

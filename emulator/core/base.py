@@ -143,6 +143,9 @@ class Core:
     def start_waiting(self, resource: PersistentResource, at: float) -> None:
         raise NotImplementedError
 
+    def fail_resource(self, resource: PersistentResource, at: float) -> None:
+        raise NotImplementedError
+
     # ---------------------------------------------------------------- time
 
     def _catch_up(self, notify: bool = True) -> None:

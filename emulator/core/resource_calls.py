@@ -53,6 +53,9 @@ class ResourceCalls(Core):
             self.registry.remove(resource)
             self._finish_operations(resource, at, {})
             return
+        if resource.outcome is not None:
+            self.fail_resource(resource, at)
+            return
         resource.settle(at)
         self._finish_operations(resource, at, resource.render())
         self.start_waiting(resource, at)

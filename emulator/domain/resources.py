@@ -44,6 +44,24 @@ OUTPUT_ONLY = (
 UPDATE_MASK_PATHS = ("resource_pools.replica_count", "resourcePools.replicaCount")
 
 
+FAILING = (PROVISIONING, UPDATING, REBOOTING)
+"""The transient states a test may make end in ERROR instead of RUNNING."""
+FAILURE_MESSAGE = "An internal error occurred on your cluster. Please try recreating one in a few minutes."
+"""The real service's text for a provisioning that failed, verbatim (the default of a set outcome)."""
+
+
+def check_resource_outcome(state: str, error: dict[str, Any] | None) -> dict[str, Any]:
+    """An outcome a test may choose for a resource's transition: ERROR, with a google.rpc.Status."""
+    if state != ERROR:
+        raise bad_field("state", f"state must be {ERROR}, not {state!r}.")
+    failure = dict(error or {"code": 13, "message": FAILURE_MESSAGE})
+    failure["code"] = to_int(failure.get("code", 13), "error.code")
+    if not 1 <= failure["code"] <= 16:
+        raise bad_field("error.code", "error.code must be a google.rpc.Code number between 1 and 16.")
+    failure.setdefault("message", FAILURE_MESSAGE)
+    return {"state": state, "error": failure}
+
+
 def duplicate_id_message(resource_id: str) -> str:
     """The real service's text for a create with an id in use (409 ALREADY_EXISTS), verbatim."""
     return (
@@ -124,6 +142,9 @@ class PersistentResource(Record):
     queue: Queue = field(default_factory=Queue)
     next_at: float | None = None
     operations: list[str] = field(default_factory=list)
+    outcome: dict[str, Any] | None = None
+    """How the transition under way ends when it is not RUNNING: ``{"state": "ERROR", "error": ...}``
+    (``:setOutcome`` of the control API); ``at`` when set for an instant."""
 
     def __post_init__(self) -> None:
         self.holders = {pool_id: Holding(held) for pool_id, held in self.holders.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response
@@ -46,7 +47,8 @@ def advance_clock() -> Response:
     return reply(_clock_json())
 
 
-def set_outcome(project: str, location: str, job: str) -> Response:
+def _set_outcome(call: Callable[..., Any], name: str, default_state: str) -> Response:
+    """A ``:setOutcome`` body (``state``, ``error`` a google.rpc.Status, ``at`` or ``after``) applied by ``call``."""
     body = json_body()
     after = body.get("after")
     try:
@@ -54,14 +56,20 @@ def set_outcome(project: str, location: str, job: str) -> Response:
     except ValueError:
         raise bad_field("after", f"{after!r} is not a non-negative duration.") from None
     error = body.get("error")
-    found = service().set_outcome(
-        f"projects/{project}/locations/{location}/customJobs/{job}",
-        str(body.get("state", "JOB_STATE_SUCCEEDED")),
-        None if error is None else wire.parse_status(error, "error"),
-        body.get("at"),
-        seconds,
-    )
+    status = None if error is None else wire.parse_status(error, "error")
+    found = call(name, str(body.get("state", default_state)), status, body.get("at"), seconds)
     return reply(service().rendered(found))
+
+
+def set_outcome(project: str, location: str, job: str) -> Response:
+    name = f"projects/{project}/locations/{location}/customJobs/{job}"
+    return _set_outcome(service().set_outcome, name, "JOB_STATE_SUCCEEDED")
+
+
+def set_resource_outcome(project: str, location: str, resource: str) -> Response:
+    """``{"state": "ERROR", "error": {...}, "after": "30s"}``: the resource's transition ends in ERROR."""
+    name = f"projects/{project}/locations/{location}/persistentResources/{resource}"
+    return _set_outcome(service().set_resource_outcome, name, "ERROR")
 
 
 def reset() -> Response:

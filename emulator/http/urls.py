@@ -166,6 +166,12 @@ ROUTES: list[Route] = [
         control.set_outcome,
         "SetJobOutcome",
     ),
+    Route(
+        f"/emulator/v1/{_LOCATION}/persistentResources/<id:resource>:setOutcome",
+        ("POST",),
+        control.set_resource_outcome,
+        "SetPersistentResourceOutcome",
+    ),
     Route("/emulator/v1/openapi.json", ("GET",), openapi.openapi, "OpenApi"),
     Route("/emulator/v1/faults", ("GET",), faults.list_faults, "ListFaults"),
     Route("/emulator/v1/faults", ("POST",), faults.add_fault, "AddFault"),
