@@ -7,11 +7,14 @@ for the texts, the documentation for the limits and the generated ids).
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.conftest import PARENT, demo_pool, job_body, new_service
+from tests.serving import ROOT, served
 from vertex_emulator.errors import ApiError, Code
 from vertex_emulator.service import Service
 
@@ -253,3 +256,46 @@ def test_the_harness_fails_a_provisioning(vertex_emulator: Any) -> None:
     vertex_emulator.fail_resource("pr", {"code": 8, "message": "quota"})
     shown = vertex_emulator.client.get_persistent_resource("pr")
     assert (shown.state.name, shown.error.code, shown.error.message) == ("ERROR", 8, "quota")
+
+
+# ------------------------------------------------------- 14.9 a resource under another project
+
+
+def test_a_missing_resource_names_the_same_id_under_another_project_of_the_location() -> None:
+    service = new_service()
+    number = "projects/123456789012/locations/us-central1"
+    service.seed_resource(number, "distributed-training", {"resourcePools": [demo_pool()]})
+    service.seed_resource(
+        "projects/other/locations/europe-west4", "distributed-training", {"resourcePools": [demo_pool()]}
+    )
+    asked = f"{PARENT}/persistentResources/distributed-training"
+    error = refusal(service.get_resource, asked)
+    assert error.code == Code.NOT_FOUND
+    assert error.message == (
+        f'PersistentResource "{asked}" does not exist. It exists as {number}/persistentResources/distributed-training: '
+        "gcloud prints project numbers, and a resource loaded from its describe output keeps that name; ask for "
+        "it under that project."
+    ), "only the same location counts"
+    assert "It exists as" in refusal(service.create_job, PARENT, job_body("distributed-training"), "v1").message
+    assert "It exists" not in refusal(service.get_resource, f"{PARENT}/persistentResources/absent").message
+    service.hint_elsewhere = False
+    assert refusal(service.get_resource, asked).message == f'PersistentResource "{asked}" does not exist.'
+
+
+def test_serve_names_the_other_project_but_not_under_an_iam_policy(tmp_path: Path) -> None:
+    described = ROOT / "fixtures" / "gcloud" / "distributed-training-describe.json"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("bindings:\n  - role: roles/aiplatform.admin\n    members: [allUsers]\n")
+    asked = f"/v1/{PARENT}/persistentResources/distributed-training"
+    for options, hinted in (((), True), (("--iam-policy", str(policy)), False)):
+        with served("--fixtures", str(described), "--storage", "off", *options) as url:
+            answer = requests.get(f"{url}{asked}", timeout=10)
+        assert answer.status_code == 404
+        assert ("It exists as projects/123456789012/" in answer.json()["error"]["message"]) is hinted
+
+
+def test_one_replica_is_singular_in_the_admissions_words() -> None:
+    service = new_service(job_duration=None)
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool(replicaCount="1")]})
+    service.create_job(PARENT, job_body("demo"), "v1")
+    assert "needs 1 replica of resource pool" in refusal(service.create_job, PARENT, job_body("demo"), "v1").message

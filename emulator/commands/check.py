@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vertex_emulator.client import gcloud, preflight, specs
+from vertex_emulator.domain.admission import replicas_text
 
 JobSource = Callable[[argparse.Namespace], dict[str, Any]]
 ADMITTED, REFUSED, UNREADABLE = 0, 1, 2
@@ -96,16 +97,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def replicas(count: int) -> str:
-    """``1 replica``, ``2 replicas``."""
-    return f"{count} replica" if count == 1 else f"{count} replicas"
-
-
 def _text(verdict: preflight.Verdict, from_file: dict[str, int]) -> str:
     if verdict.error is None:
         lines = [f'admitted: the job fits persistent resource "{verdict.resource}"']
         lines += [
-            f'  worker pool {p["workerPool"]} ({replicas(p["replicas"])}) -> resource pool "{p["resourcePool"]}"'
+            f'  worker pool {p["workerPool"]} ({replicas_text(p["replicas"])}) -> resource pool "{p["resourcePool"]}"'
             for p in verdict.placement
         ]
         return "\n".join(lines)

@@ -220,6 +220,7 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
     except PolicyError as error:
         print(f"vertex-emulator: bad IAM policy: {error}", file=sys.stderr)
         return 2
+    service.hint_elsewhere = options.policy is None
     if args.host not in (LOOPBACK, "localhost", "::1"):
         print(f"vertex-emulator: warning: serving on {args.host}, reachable beyond this machine", file=sys.stderr)
         if options.control and not options.control_token:

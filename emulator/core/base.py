@@ -40,6 +40,7 @@ from vertex_emulator.core.timeline import Timeline
 from vertex_emulator.domain.jobs import CustomJob, Ending
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.errors import ApiError, not_found
 from vertex_emulator.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,6 +74,8 @@ class Core:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.listeners: list[Callable[[], None]] = []
+        self.hint_elsewhere = True
+        """Whether a NOT_FOUND persistent resource names the same id under another project (``resource``)."""
         self.execution = Execution()
         """What runs the replicas of a job (``core.hooks``); replace it for local execution."""
         self._depth = 0
@@ -128,6 +131,24 @@ class Core:
         handler = kinds.of(owner).job_changed
         if handler is not None:
             handler(self, owner, job, at)
+
+    def resource(self, name: str) -> PersistentResource:
+        """The persistent resource of that name, or NOT_FOUND; when the same id exists under another
+        project of the location (a resource loaded from ``gcloud ... describe`` output lives under the
+        project number), the message names it, unless ``hint_elsewhere`` is off (``serve --iam-policy``:
+        a caller must not learn of resources it cannot see)."""
+        found = self.registry.find(name, PersistentResource)
+        if found is not None:
+            return found
+        error = not_found("PersistentResource", name)
+        others = self.registry.elsewhere(name) if self.hint_elsewhere else []
+        if not others:
+            raise error
+        raise ApiError(
+            error.code,
+            f"{error.message} It exists as {' and as '.join(others)}: gcloud prints project numbers, and a "
+            "resource loaded from its describe output keeps that name; ask for it under that project.",
+        )
 
     # ------------------------------------------------ provided by the call modules
 

@@ -43,9 +43,7 @@ class JobCalls(Core):
         resource = None
         resource_id = spec["jobSpec"].get("persistentResourceId")
         if resource_id:
-            resource = self.registry.get(
-                names.child(parent, "persistentResources", resource_id), PersistentResource, "PersistentResource"
-            )
+            resource = self.resource(names.child(parent, "persistentResources", resource_id))
         placement = self._placement(spec, resource, wait_for_room) if resource is not None else None
         now = self.clock.now()
         job = CustomJob(

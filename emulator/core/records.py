@@ -74,6 +74,20 @@ class Records:
             raise not_found(label, name)
         return found
 
+    def elsewhere(self, name: str) -> list[str]:
+        """Names of records with the same collection, location and id as ``name`` under other projects."""
+        parsed = names.parse(name)
+        if parsed is None:
+            return []
+        (project, location), collection = parsed
+        tail = name.split(f"projects/{project}/locations/{location}/", 1)[1]
+        found = []
+        for other, records in self.scopes.items():
+            candidate = f"projects/{other[0]}/locations/{location}/{tail}"
+            if other[1] == location and other[0] != project and candidate in records.of(collection):
+                found.append(candidate)
+        return sorted(found)
+
     def new_name(self, parent: str, collection: str, next_id: Callable[[], str]) -> str:
         """``parent/collection/ID`` with the next id that names nothing yet (a reseed repeats ids)."""
         while True:

@@ -38,7 +38,7 @@ class ResourceCalls(Core):
     def seed_resource(self, parent: str, resource_id: str, body: dict[str, Any]) -> PersistentResource:
         """Create a resource that is RUNNING at once, as fixtures describe resources that exist."""
         operation = self.create_resource(parent, resource_id, body, "v1")
-        resource = self._resource(operation.target)
+        resource = self.resource(operation.target)
         resource.next_at = None
         self.resource_step(resource, resource.create_time)
         return resource
@@ -74,12 +74,9 @@ class ResourceCalls(Core):
                 self.registry.mark(operation)
         resource.operations.clear()
 
-    def _resource(self, name: str) -> PersistentResource:
-        return self.registry.get(name, PersistentResource, "PersistentResource")
-
     @api
     def get_resource(self, name: str) -> PersistentResource:
-        return self._resource(name)
+        return self.resource(name)
 
     @api
     def list_resources(self, parent: str, size: str | None, token: str | None) -> tuple[list[PersistentResource], str]:
@@ -88,7 +85,7 @@ class ResourceCalls(Core):
     @api
     def update_resource(self, name: str, body: dict[str, Any], mask: str, version: str) -> Operation:
         resources.check_update_mask(mask)
-        resource = self._resource(name)
+        resource = self.resource(name)
         if resource.state != resources.RUNNING:
             raise failed_precondition(
                 f'Persistent resource "{name}" is {resource.state}; only a RUNNING one can be updated.'
@@ -100,7 +97,7 @@ class ResourceCalls(Core):
 
     @api
     def reboot_resource(self, name: str, version: str) -> Operation:
-        resource = self._resource(name)
+        resource = self.resource(name)
         if resource.state not in (resources.RUNNING, resources.ERROR):
             raise failed_precondition(
                 f'Persistent resource "{name}" is {resource.state}; only a RUNNING or ERROR one can be rebooted.'
@@ -119,7 +116,7 @@ class ResourceCalls(Core):
 
     @api
     def delete_resource(self, name: str, version: str) -> Operation:
-        resource = self._resource(name)
+        resource = self.resource(name)
         if resource.state == resources.PROVISIONING:
             raise failed_precondition(resources.being_created_message(name))
         if resource.state in (resources.REBOOTING, resources.STOPPING):

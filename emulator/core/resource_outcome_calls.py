@@ -25,7 +25,7 @@ class ResourceOutcomeCalls(Core):
     def set_resource_outcome(
         self, name: str, state: str, error: dict[str, Any] | None, at: str | None, after: float | None
     ) -> PersistentResource:
-        resource = self.registry.get(name, PersistentResource, "PersistentResource")
+        resource = self.resource(name)
         if resource.state not in resources.FAILING:
             raise failed_precondition(
                 f'Persistent resource "{name}" is {resource.state}; only a {", ".join(resources.FAILING)} one '

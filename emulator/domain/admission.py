@@ -253,7 +253,7 @@ def _no_room(
         holding += f" and {len(holders) - MAX_HOLDERS_NAMED} more jobs"
     ahead = " and jobs are queued ahead for it" if pool["id"] in blocked else ""
     message = (
-        f"Worker pool {worker.index} ({_path(worker.index)}) needs {worker.replicas} replicas of "
+        f"Worker pool {worker.index} ({_path(worker.index)}) needs {replicas_text(worker.replicas)} of "
         f'resource pool "{pool["id"]}", but {free[pool["id"]]} of its '
         f"{specs.pool_capacity(pool)} are free{ahead}; the rest are held by {holding}."
     )
@@ -262,6 +262,11 @@ def _no_room(
         message,
         [FieldViolation(_path(worker.index, "replicaCount"), message)],
     )
+
+
+def replicas_text(count: int) -> str:
+    """``1 replica``, ``2 replicas``: the words of every message that counts replicas."""
+    return f"{count} replica" if count == 1 else f"{count} replicas"
 
 
 def admit(job: Spec, resource: Spec, held: Held, *, blocked: Collection[str] = ()) -> Placement:
