@@ -65,6 +65,16 @@ OUTPUT_ONLY = (
 )
 
 
+ENVELOPE_KEYS = frozenset(
+    {"trainingTaskDefinition", "training_task_definition", "trainingTaskInputs", "training_task_inputs"}
+)
+"""Keys only a TrainingPipeline has: how a file or dict is told apart from a CustomJob."""
+
+
+def is_training_pipeline(body: Any) -> bool:
+    return isinstance(body, dict) and not ENVELOPE_KEYS.isdisjoint(body)
+
+
 @dataclass(frozen=True)
 class Request:
     """A checked create request: what the pipeline keeps, and what its backing job is created from."""
