@@ -150,6 +150,30 @@ class PipelineCalls(Core):
         operation.finish(self.clock.now(), {})
         return operation
 
+    @api
+    def overview(self) -> dict[str, Any]:
+        """The web page's overview with each scope's pipelines, and each pool's holders and queued
+        jobs naming the pipeline they run for (``Service`` puts this class before ``ControlCalls``)."""
+        body: dict[str, Any] = super().overview()
+        for scope in body["scopes"]:
+            records = self.registry.scope((scope["project"], scope["location"]))
+            scope["trainingPipelines"] = [
+                pipelines.overview(pipeline, self._job_state(pipeline.job))
+                for pipeline in sorted(records.of(COLLECTION).values(), key=lambda record: record.seq)
+            ]
+            for resource in scope["persistentResources"]:
+                for pool in resource["pools"]:
+                    for ref in pool["holders"] + pool["queued"]:
+                        job = self.registry.find(ref["name"], CustomJob)
+                        owner = self.registry.find(job.owner, TrainingPipeline) if job and job.owner else None
+                        if owner is not None:
+                            ref["pipeline"] = pipelines.owner_ref(owner)
+        return body
+
+    def _job_state(self, name: str | None) -> str | None:
+        job = self.registry.find(name, CustomJob) if name else None
+        return job.state if job else None
+
     # ------------------------------------------------------------------------- models
 
     @api

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertex_emulator import wire
+from vertex_emulator.clock import rfc3339
 from vertex_emulator.domain import jobs, models
 from vertex_emulator.domain.record import Record
 from vertex_emulator.domain.validation import MAX_DISPLAY_NAME, check_display_name, check_labels, strip
@@ -229,3 +230,23 @@ class TrainingPipeline(Record):
         if self.error:
             body["error"] = self.error
         return body
+
+
+def overview(pipeline: TrainingPipeline, job_state: str | None) -> dict[str, Any]:
+    """A pipeline on the web page: its state, its backing job (and that job's state), its model."""
+    body: dict[str, Any] = {
+        "name": pipeline.name,
+        "displayName": pipeline.display_name,
+        "state": pipeline.state,
+        "createTime": rfc3339(pipeline.create_time),
+        "backingCustomJob": None if pipeline.job is None else {"name": pipeline.job, "state": job_state},
+        "model": None if pipeline.model is None else f"{pipeline.model}@{pipeline.model_version}",
+    }
+    if pipeline.error:
+        body["error"] = pipeline.error
+    return body
+
+
+def owner_ref(pipeline: TrainingPipeline) -> dict[str, Any]:
+    """How a pool's holder or queued job names the pipeline it runs for."""
+    return {"name": pipeline.name, "displayName": pipeline.display_name, "state": pipeline.state}
