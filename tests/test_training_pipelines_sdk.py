@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from google.auth.credentials import AnonymousCredentials
@@ -12,6 +14,8 @@ from google.cloud.aiplatform.compat.types import pipeline_state
 
 from tests.conftest import PARENT, Target, demo_pool
 from tests.pipeline_bodies import K80
+from tests.serving import ROOT, served
+from tests.test_readme import INSTANT
 from vertex_emulator.domain import jobs
 
 TRAINER = "gcr.io/my-project/trainer:latest"
@@ -116,3 +120,15 @@ def test_a_pipeline_the_admission_refuses_fails_without_a_job(sdk: Target) -> No
     assert job.state == pipeline_state.PipelineState.PIPELINE_STATE_FAILED
     assert "backingCustomJob" not in (job.gca_resource.training_task_metadata or {})
     assert aiplatform.CustomJob.list() == []
+
+
+def test_the_readmes_pipeline_example_runs_against_serve(sdk_fast: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's example, against a real ``serve`` process with the demo fixture."""
+    monkeypatch.setattr(training_jobs, "_JOB_WAIT_TIME", 0)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme.split("## Training pipelines", 1)[1], re.DOTALL).group(1)
+    with served("--fixtures", "fixtures/demo", *INSTANT) as url:
+        namespace: dict[str, Any] = {}
+        exec(compile(code.replace("http://127.0.0.1:8080", url), "README.md", "exec"), namespace)
+        assert namespace["job"].state == SUCCEEDED
+    assert namespace["model"].uri.startswith("gs://my-bucket/aiplatform-custom-training-")
