@@ -56,7 +56,7 @@ def _staged(harness, job):
     backing = aiplatform.CustomJob.get(job.gca_resource.training_task_metadata["backingCustomJob"])
     [package] = backing.job_spec.worker_pool_specs[0].python_package_spec.package_uris
     assert package.startswith("gs://my-stage/sub/aiplatform-")
-    assert package.endswith("/aiplatform_custom_trainer_script-0.1.tar.gz")
+    assert package.endswith("-aiplatform_custom_trainer_script-0.1.tar.gz")
     assert harness.storage.read(package)[:2] == b"\\x1f\\x8b"
     spec = backing.job_spec.worker_pool_specs[0].python_package_spec
     assert spec.python_module == "aiplatform_custom_trainer_script.task"
