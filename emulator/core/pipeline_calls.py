@@ -115,13 +115,19 @@ class PipelineCalls(Core):
     def get_pipeline(self, name: str) -> TrainingPipeline:
         return self._pipeline(name)
 
+    def _filtered_page(
+        self, collection: str, states: tuple[str, ...], parent: str, filter_text: str | None, *page: str | None
+    ) -> tuple[list[Any], str]:
+        """One page of a collection, kept to what the AIP-160 ``filter`` matches (``page``: size, token)."""
+        keep = compile_filter(filter_text or "", frozenset(states)) if filter_text else None
+        scope = names.scope_of_parent(parent)
+        return self.registry.page(scope, collection, (parent, filter_text or ""), *page, keep)
+
     @api
     def list_pipelines(
         self, parent: str, filter_text: str | None, size: str | None, token: str | None
     ) -> tuple[list[TrainingPipeline], str]:
-        keep = compile_filter(filter_text or "", frozenset(pipelines.STATES)) if filter_text else None
-        scope = names.scope_of_parent(parent)
-        return self.registry.page(scope, COLLECTION, (parent, filter_text or ""), size, token, keep)
+        return self._filtered_page(COLLECTION, pipelines.STATES, parent, filter_text, size, token)
 
     @api
     def cancel_pipeline(self, name: str) -> None:
@@ -188,9 +194,7 @@ class PipelineCalls(Core):
     def list_models(
         self, parent: str, filter_text: str | None, size: str | None, token: str | None
     ) -> tuple[list[Model], str]:
-        keep = compile_filter(filter_text or "", frozenset()) if filter_text else None
-        scope = names.scope_of_parent(parent)
-        return self.registry.page(scope, MODELS, (parent, filter_text or ""), size, token, keep)
+        return self._filtered_page(MODELS, (), parent, filter_text, size, token)
 
 
 kinds.register(

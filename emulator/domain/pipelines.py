@@ -187,14 +187,6 @@ class TrainingPipeline(Record):
     def terminal(self) -> bool:
         return self.state in TERMINAL
 
-    @property
-    def display_name(self) -> str:
-        return str(self.spec.get("displayName", ""))
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return self.spec.get("labels", {})
-
     def follow(self, job_state: str, job_error: dict[str, Any] | None, at: float) -> bool:
         """Take the state of the backing job; True when the pipeline has just succeeded."""
         state = FOLLOWS.get(job_state, self.state)

@@ -42,13 +42,14 @@ def create_pipeline(version: str, project: str, location: str) -> Response:
     return reply(_pipeline_json(service().create_pipeline(names.parent(project, location), body, version), version))
 
 
+def _query(project: str, location: str) -> tuple[str, str | None, str | None, str | None]:
+    """A list call's parent, ``filter``, ``pageSize`` and ``pageToken``."""
+    args = request.args
+    return names.parent(project, location), args.get("filter"), args.get("pageSize"), args.get("pageToken")
+
+
 def list_pipelines(version: str, project: str, location: str) -> Response:
-    found, token = service().list_pipelines(
-        names.parent(project, location),
-        request.args.get("filter"),
-        request.args.get("pageSize"),
-        request.args.get("pageToken"),
-    )
+    found, token = service().list_pipelines(*_query(project, location))
     return _page("trainingPipelines", [_pipeline_json(pipeline, version) for pipeline in found], token)
 
 
@@ -78,12 +79,7 @@ def get_model(version: str, project: str, location: str, model: str) -> Response
 
 
 def list_models(version: str, project: str, location: str) -> Response:
-    found, token = service().list_models(
-        names.parent(project, location),
-        request.args.get("filter"),
-        request.args.get("pageSize"),
-        request.args.get("pageToken"),
-    )
+    found, token = service().list_models(*_query(project, location))
     return _page("models", [_model_json(model, version) for model in found], token)
 
 
