@@ -38,7 +38,8 @@ ACCELERATOR_COUNTS = (1, 2, 4, 8)
 TPU_TOPOLOGIES = ("1x1", "2x2", "2x2x1", "4x4")
 GPU_PARTITIONS = ("1g.5gb", "2g.10gb", "3g.20gb")
 RESERVATION_NAMES = ("r-alpha", "r-beta")
-DISK_SIZES = (50, 100, 200, 500, 2000)
+DISK_SIZES = (100, 200, 500, 2000, 64000)
+"""Within the documented limits (100-64000 GB); the limits themselves are tested in test_fidelity."""
 IMAGE = "us-docker.pkg.dev/p/trainers/train:1"
 
 
