@@ -3,7 +3,7 @@
 The official clients reach it through ``STORAGE_EMULATOR_HOST`` (``environment()``), as they
 reach any Cloud Storage emulator. The emulator itself reads and writes objects through the same
 JSON API over loopback (``read``, ``write``), never behind the server's back: the server handles
-one request at a time in its thread, which is what keeps its unlocked in-memory store consistent.
+one request at a time, which is what keeps the package's unlocked store consistent.
 
 Buckets must exist, as on the real service: the official SDK never creates its staging bucket,
 so an upload into a missing one is a 404. They come from ``create_bucket`` (``serve --bucket``,
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from http.server import HTTPServer
+    from http.server import BaseHTTPRequestHandler, HTTPServer
 
 HOST_ENV = "STORAGE_EMULATOR_HOST"
 """What google-cloud-storage (and gcsfs, and the Go and Java clients) read; despite its name it
@@ -40,6 +40,8 @@ LOOPBACK = "127.0.0.1"
 POLL_SECONDS = 0.05
 """How often the server's loop looks for a stop request; the library's 0.5 s made each stop half a second."""
 _TIMEOUT_SECONDS = 30.0
+_IDLE_SECONDS = 120.0
+"""A connection silent this long is closed, so a client that connects and sends nothing holds a thread only so long."""
 _BACKLOG = 64
 _BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
 
@@ -154,10 +156,9 @@ class Storage:
 
     def start(self) -> Storage:
         """Bind (unless bound), create the initial buckets, serve from a daemon thread."""
-        from http.server import HTTPServer
+        from http.server import ThreadingHTTPServer
 
         from gcp_storage_emulator.handlers.buckets import create_bucket
-        from gcp_storage_emulator.server import RequestHandler
         from gcp_storage_emulator.storage import Storage as Store
 
         if self.running:
@@ -170,7 +171,9 @@ class Storage:
         store = Store(use_memory_fs=True) if self._data_dir is None else Store(data_dir=str(self._data_dir))
         for name in self.initial_buckets:
             create_bucket(name, store)
-        server = HTTPServer(self._socket.getsockname()[:2], partial(RequestHandler, store), bind_and_activate=False)
+        handler = partial(_one_at_a_time(), threading.Lock(), store)
+        server = ThreadingHTTPServer(self._socket.getsockname()[:2], handler, bind_and_activate=False)
+        server.daemon_threads = True
         server.socket.close()
         server.socket = self._socket
         self._server = server
@@ -284,6 +287,43 @@ class Storage:
             raise kind(f"{method} {path}: {error.code} {error.reason}", error.code) from None
         except urllib.error.URLError as error:
             raise StorageError(f"the storage emulator at {self.url} cannot be reached: {error.reason}") from None
+
+
+@cache
+def _one_at_a_time() -> type[BaseHTTPRequestHandler]:
+    """The package's request handler, each connection in its own thread but one request handled at
+    a time: its store takes no lock, and a connection that sends nothing no longer stalls the rest
+    (as it did with the package's single-threaded server)."""
+    from gcp_storage_emulator.server import RequestHandler
+
+    class OneAtATime(RequestHandler):  # type: ignore[misc]
+        timeout = _IDLE_SECONDS
+
+        def __init__(self, lock: threading.Lock, *args: Any) -> None:
+            self.lock = lock
+            super().__init__(*args)
+
+        def do_GET(self) -> None:
+            with self.lock:
+                super().do_GET()
+
+        def do_POST(self) -> None:
+            with self.lock:
+                super().do_POST()
+
+        def do_PUT(self) -> None:
+            with self.lock:
+                super().do_PUT()
+
+        def do_PATCH(self) -> None:
+            with self.lock:
+                super().do_PATCH()
+
+        def do_DELETE(self) -> None:
+            with self.lock:
+                super().do_DELETE()
+
+    return OneAtATime
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,3 +186,9 @@ def test_empty_and_binary_objects_round_trip(storage: Storage) -> None:
     storage.write("gs://staging/binary", bytes(range(256)) * 3)
     assert storage.read("gs://staging/empty") == b""
     assert storage.read("gs://staging/binary") == bytes(range(256)) * 3
+
+
+def test_a_connection_that_sends_nothing_does_not_stall_the_others(storage: Storage) -> None:
+    with socket.create_connection((storage.host, storage.port), timeout=5):
+        storage.write("gs://staging/while-someone-idles", b"served")
+        assert storage.read("gs://staging/while-someone-idles") == b"served"
