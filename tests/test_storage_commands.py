@@ -120,25 +120,42 @@ def test_serve_fixtures_with_buckets_and_a_data_dir_keep_objects(
 
 CHILD = textwrap.dedent(
     """
-    import os
-    from google.cloud import storage
+    import os, sys
+    from google.cloud import aiplatform, storage
 
+    aiplatform.init(project="my-project", location="us-central1", staging_bucket="gs://staging")
+    job = aiplatform.CustomJob.from_local_script(
+        display_name="script",
+        script_path=sys.argv[1],
+        container_uri="us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-4:latest",
+        accelerator_type="NVIDIA_TESLA_K80",
+        accelerator_count=1,
+        persistent_resource_id="demo-resource",
+    )
+    job.submit()
+    [package] = job.job_spec.worker_pool_specs[0].python_package_spec.package_uris
     client = storage.Client()
     client.bucket("staging").blob("from-child.txt").upload_from_string(b"uploaded by the child")
-    print("CHILD", os.environ["STORAGE_EMULATOR_HOST"], [b.name for b in client.list_blobs("staging")])
+    names = [b.name for b in client.list_blobs("staging")]
+    print("CHILD", os.environ["STORAGE_EMULATOR_HOST"], package.split("/", 3)[3] in names, names[-1])
     """
 )
 
 
-def test_exec_gives_the_command_storage_with_its_buckets(capfd: pytest.CaptureFixture[str]) -> None:
+def test_exec_gives_an_sdk_program_storage_with_its_buckets(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """An unmodified program stages a local script with the SDK, runs it on the demo persistent
+    resource, and uploads with the plain client, all against ``exec``'s emulators."""
     from vertex_emulator import cli
 
-    status = cli.main(["exec", "--bucket", "staging", "--", sys.executable, "-c", CHILD])
+    (tmp_path / "train.py").write_text("print('training')\n")
+    demo = str(ROOT / "fixtures" / "demo")
+    script = str(tmp_path / "train.py")
+    status = cli.main(["exec", "--fixtures", demo, "--bucket", "staging", "--", sys.executable, "-c", CHILD, script])
 
     out, err = capfd.readouterr()
     assert status == 0, err
     storage_url = err.split("vertex-emulator storage on ", 1)[1].split()[0]
-    assert f"CHILD {storage_url} ['from-child.txt']" in out
+    assert f"CHILD {storage_url} True from-child.txt" in out
     host, port = storage_url.removeprefix("http://").split(":")
     with pytest.raises(ConnectionRefusedError), socket.create_connection((host, int(port)), timeout=1):
         pass
