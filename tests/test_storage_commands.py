@@ -167,3 +167,38 @@ def test_exec_storage_off_gives_the_command_none(capfd: pytest.CaptureFixture[st
     probe = "import os; print('HOST', os.environ.get('STORAGE_EMULATOR_HOST'))"
     assert cli.main(["exec", "--storage", "off", "--", sys.executable, "-c", probe]) == 0
     assert "HOST None" in capfd.readouterr().out
+
+
+def test_serve_binds_storage_before_its_ready_line_and_imports_the_package_after() -> None:
+    """The ready line costs no storage import; a client that connects at once is queued, not refused."""
+    script = textwrap.dedent(
+        """
+        import os, signal, socket, sys
+        from vertex_emulator import cli, wire
+
+        class AtReady:
+            def __init__(self, out):
+                self.out, self.lines = out, 0
+            def write(self, text):
+                self.out.write(text)
+                if "listening on" in text and not self.lines:
+                    self.lines += 1
+                    self.out.write(f"\\nIMPORTED {'gcp_storage_emulator' in sys.modules}\\n")
+                    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5):
+                        self.out.write("CONNECTED\\n")
+                    os.kill(os.getpid(), signal.SIGTERM)
+            def flush(self):
+                self.out.flush()
+
+        wire.warm = lambda: None
+        sys.stdout = AtReady(sys.stdout)
+        sys.exit(cli.main(["serve", "--port", "0", "--storage-port", sys.argv[1]]))
+        """
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    done = subprocess.run([sys.executable, "-c", script, port], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "IMPORTED False\nCONNECTED\n" in done.stdout
+    assert f"vertex-emulator storage on http://127.0.0.1:{port}" in done.stdout
