@@ -168,7 +168,7 @@ class Storage:
         logging.getLogger("gcp_storage_emulator").setLevel(logging.CRITICAL)
         self.bind()
         assert self._socket is not None
-        store = Store(use_memory_fs=True) if self._data_dir is None else Store(data_dir=str(self._data_dir))
+        store = _in_memory()() if self._data_dir is None else Store(data_dir=str(self._data_dir))
         for name in self.initial_buckets:
             create_bucket(name, store)
         handler = partial(_one_at_a_time(), threading.Lock(), store)
@@ -287,6 +287,24 @@ class Storage:
             raise kind(f"{method} {path}: {error.code} {error.reason}", error.code) from None
         except urllib.error.URLError as error:
             raise StorageError(f"the storage emulator at {self.url} cannot be reached: {error.reason}") from None
+
+
+@cache
+def _in_memory() -> type[Any]:
+    """The package's in-memory store, without the copy of all metadata it serializes to a file of
+    that same memory on every change (read back only when a store opens a data dir): that copy
+    made each write cost in proportion to the objects already stored (3,000 small writes took
+    minutes instead of seconds)."""
+    from gcp_storage_emulator.storage import Storage as Store
+
+    class InMemory(Store):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(use_memory_fs=True)
+
+        def _write_config_to_file(self) -> None:
+            """Nothing to keep: the state is in memory and dies with the process."""
+
+    return InMemory
 
 
 @cache
