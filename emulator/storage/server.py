@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gcp_storage_emulator.handlers.buckets import create_bucket
-from gcp_storage_emulator.server import RequestHandler
+from gcp_storage_emulator.server import RequestHandler, Router
 from gcp_storage_emulator.storage import Storage as Store
 
 IDLE_SECONDS = 120.0
@@ -46,25 +46,12 @@ class OneAtATime(RequestHandler):  # type: ignore[misc]
         self.lock = lock
         super().__init__(*args)
 
-    def do_GET(self) -> None:
+    def _handle(self) -> None:
+        """What each of the package's ``do_*`` methods does (route by method), under the lock."""
         with self.lock:
-            super().do_GET()
+            Router(self).handle(self.command)
 
-    def do_POST(self) -> None:
-        with self.lock:
-            super().do_POST()
-
-    def do_PUT(self) -> None:
-        with self.lock:
-            super().do_PUT()
-
-    def do_PATCH(self) -> None:
-        with self.lock:
-            super().do_PATCH()
-
-    def do_DELETE(self) -> None:
-        with self.lock:
-            super().do_DELETE()
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
 
 def serve(listener: socket.socket, data_dir: Path | None, buckets: list[str], poll: float) -> ThreadingHTTPServer:
