@@ -91,7 +91,7 @@ def normalize(body: dict[str, Any]) -> dict[str, Any]:
     try:
         checked = jobs.normalize({"displayName": "trial", "jobSpec": spec["trialJobSpec"]})
     except ApiError as error:
-        raise _as_trial_spec(error) from None
+        raise as_trial_spec(error) from None
     spec["trialJobSpec"] = checked["jobSpec"]
     return spec
 
@@ -99,8 +99,9 @@ def normalize(body: dict[str, Any]) -> dict[str, Any]:
 _JOB_SPEC = re.compile(r"\bjob_spec\b")
 
 
-def _as_trial_spec(error: ApiError) -> ApiError:
-    """A CustomJob's refusal of ``job_spec...``, blamed on ``trial_job_spec...`` of the tuning job."""
+def as_trial_spec(error: ApiError) -> ApiError:
+    """A CustomJob's refusal of ``job_spec...``, blamed on ``trial_job_spec...`` of the tuning job:
+    the same condition and text a CustomJob with that spec gets, with the tuning job's field path."""
     error.message = _JOB_SPEC.sub("trial_job_spec", error.message)
     error.violations = [
         FieldViolation(_JOB_SPEC.sub("trial_job_spec", item.field), _JOB_SPEC.sub("trial_job_spec", item.description))
