@@ -33,6 +33,8 @@ _READ = frozenset(
         "aiplatform.persistentResources.list",
         "aiplatform.customJobs.get",
         "aiplatform.customJobs.list",
+        "aiplatform.hyperparameterTuningJobs.get",
+        "aiplatform.hyperparameterTuningJobs.list",
         OPERATIONS_LIST,
     }
 )
@@ -44,6 +46,9 @@ PREDEFINED_ROLES: dict[str, frozenset[str]] = {
         "aiplatform.customJobs.create",
         "aiplatform.customJobs.cancel",
         "aiplatform.customJobs.delete",
+        "aiplatform.hyperparameterTuningJobs.create",
+        "aiplatform.hyperparameterTuningJobs.cancel",
+        "aiplatform.hyperparameterTuningJobs.delete",
     },
     "roles/aiplatform.viewer": _READ,
     "roles/iam.serviceAccountUser": frozenset({ACT_AS, "iam.serviceAccounts.get", "iam.serviceAccounts.list"}),

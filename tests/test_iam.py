@@ -46,6 +46,7 @@ bindings:
 """
 
 JOB = f"{PARENT}/customJobs/123"
+TUNING = f"{PARENT}/hyperparameterTuningJobs/456"
 RESOURCE = f"{PARENT}/persistentResources/demo"
 OPERATION = f"{PARENT}/operations/9"
 # Each method of the real API as a request: (method summary, HTTP method, path, query).
@@ -61,6 +62,11 @@ METHODS: list[tuple[str, str, str, str]] = [
     ("GetCustomJob", "GET", f"/v1/{JOB}", ""),
     ("DeleteCustomJob", "DELETE", f"/v1/{JOB}", ""),
     ("CancelCustomJob", "POST", f"/v1/{JOB}:cancel", ""),
+    ("CreateHyperparameterTuningJob", "POST", f"/v1/{PARENT}/hyperparameterTuningJobs", ""),
+    ("ListHyperparameterTuningJobs", "GET", f"/v1/{PARENT}/hyperparameterTuningJobs", ""),
+    ("GetHyperparameterTuningJob", "GET", f"/v1/{TUNING}", ""),
+    ("DeleteHyperparameterTuningJob", "DELETE", f"/v1/{TUNING}", ""),
+    ("CancelHyperparameterTuningJob", "POST", f"/v1/{TUNING}:cancel", ""),
     ("ListOperations", "GET", f"/v1/{PARENT}/operations", ""),
     ("GetOperation", "GET", f"/ui/{OPERATION}", ""),
     ("WaitOperation", "POST", f"/v1/{OPERATION}:wait", "timeout=0s"),
@@ -78,6 +84,11 @@ ALLOWED = {
         "GetCustomJob",
         "DeleteCustomJob",
         "CancelCustomJob",
+        "CreateHyperparameterTuningJob",
+        "ListHyperparameterTuningJobs",
+        "GetHyperparameterTuningJob",
+        "DeleteHyperparameterTuningJob",
+        "CancelHyperparameterTuningJob",
         "ListOperations",
         "GetOperation",
         "WaitOperation",
@@ -87,6 +98,8 @@ ALLOWED = {
         "GetPersistentResource",
         "ListCustomJobs",
         "GetCustomJob",
+        "ListHyperparameterTuningJobs",
+        "GetHyperparameterTuningJob",
         "ListOperations",
         "GetOperation",
         "WaitOperation",
@@ -107,6 +120,11 @@ PERMISSIONS = {
     "GetCustomJob": ("aiplatform.customJobs.get", JOB),
     "DeleteCustomJob": ("aiplatform.customJobs.delete", JOB),
     "CancelCustomJob": ("aiplatform.customJobs.cancel", JOB),
+    "CreateHyperparameterTuningJob": ("aiplatform.hyperparameterTuningJobs.create", PARENT),
+    "ListHyperparameterTuningJobs": ("aiplatform.hyperparameterTuningJobs.list", PARENT),
+    "GetHyperparameterTuningJob": ("aiplatform.hyperparameterTuningJobs.get", TUNING),
+    "DeleteHyperparameterTuningJob": ("aiplatform.hyperparameterTuningJobs.delete", TUNING),
+    "CancelHyperparameterTuningJob": ("aiplatform.hyperparameterTuningJobs.cancel", TUNING),
     "ListOperations": ("aiplatform.operations.list", PARENT),
     "GetOperation": ("aiplatform.operations.list", OPERATION),
     "WaitOperation": ("aiplatform.operations.list", OPERATION),
