@@ -6,7 +6,9 @@ process; the plugin's fixtures and the control API decide trial outcomes the way
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from google.cloud import aiplatform
 from google.cloud.aiplatform import hyperparameter_tuning as hpt
 
 from tests.conftest import PARENT, Target, demo_pool
+from vertex_emulator import cli
 from vertex_emulator.client.pytest_plugin import VertexHarness
 
 WORKER_POOLS = [
@@ -167,3 +170,44 @@ def test_the_harness_decides_trial_outcomes(fixture: str, request: pytest.Fixtur
     assert states == [("1", "SUCCEEDED"), ("2", "INFEASIBLE"), ("3", "SUCCEEDED")]
     assert job.trials[1].infeasible_reason == "diverged"
     assert job.trials[2].final_measurement.metrics[0].value == 0.95
+
+
+EXEC_PROGRAM = """\
+from google.cloud import aiplatform
+from google.cloud.aiplatform import hyperparameter_tuning as hpt, jobs
+from vertexai.resources.preview import PersistentResource
+
+jobs._JOB_WAIT_TIME = 0.05
+aiplatform.init(project="my-project", location="us-central1", staging_bucket="gs://my-bucket")
+machine = {"machine_type": "n1-standard-4", "accelerator_type": "NVIDIA_TESLA_K80", "accelerator_count": 1}
+pools = [{"machine_spec": machine, "replica_count": 2}]
+PersistentResource.create(persistent_resource_id="my-pr", resource_pools=pools)
+custom_job = aiplatform.CustomJob(
+    display_name="trainer",
+    worker_pool_specs=[{"machine_spec": machine, "replica_count": 1, "container_spec": {"image_uri": "gcr.io/p/t:1"}}],
+    persistent_resource_id="my-pr",
+)
+job = aiplatform.HyperparameterTuningJob(
+    display_name="hp",
+    custom_job=custom_job,
+    metric_spec={"accuracy": "maximize"},
+    parameter_spec={"layers": hpt.IntegerParameterSpec(min=1, max=4, scale="linear")},
+    max_trial_count=4,
+    parallel_trial_count=2,
+    search_algorithm="grid",
+)
+job.run()
+print("RESULT", job.state.name, [(t.id, t.state.name, t.parameters[0].value) for t in job.trials])
+"""
+
+
+def test_an_unmodified_tuning_program_runs_under_exec(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "program.py").write_text(EXEC_PROGRAM)
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["exec", "--seed", "3", "--", sys.executable, "program.py"])
+    out, err = capfd.readouterr()
+    assert status == 0, err
+    expected = [(str(n), "SUCCEEDED", float(n)) for n in range(1, 5)]
+    assert f"RESULT JOB_STATE_SUCCEEDED {expected}" in out
