@@ -26,7 +26,7 @@ from vertex_emulator.domain.resources import PersistentResource
 __all__ = ["MAX_WAIT_SECONDS", "Service", "convert_for"]
 
 
-class Service(ResourceCalls, JobCalls, OperationCalls, ControlCalls, TuningCalls):
+class Service(ResourceCalls, JobCalls, OperationCalls, TuningCalls, ControlCalls):
     """The state of an emulator and every call of the API on it."""
 
     def rendered(self, record: PersistentResource | CustomJob) -> dict[str, Any]:

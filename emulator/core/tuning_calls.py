@@ -208,6 +208,16 @@ class TuningCalls(Core):
         record = self._tuning_job(name)
         return record.control_view(self._holds)
 
+    @api
+    def overview(self) -> dict[str, Any]:
+        """The web page's overview, each scope with its tuning jobs and their trials (newest first)."""
+        body = super().overview()  # type: ignore[misc]
+        for scope in body["scopes"]:
+            records = self.registry.scope(names.scope_of_parent(scope["parent"])).of(COLLECTION)
+            found = sorted(records.values(), key=lambda record: record.seq, reverse=True)
+            scope["tuningJobs"] = [record.overview(self._holds) for record in found]
+        return body
+
     def _holds(self, job_name: str) -> bool:
         job = self.registry.find(job_name, CustomJob)
         return job is not None and not job.terminal and any(job.placement)

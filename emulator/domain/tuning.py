@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -366,19 +367,40 @@ class HyperparameterTuningJob(Record):
         failure = last.failure or {"code": 13}
         return {"code": int(failure.get("code", 13)), "message": f"trial {last.id}: {last.infeasible_reason}"}
 
-    def control_view(self, holds: Any) -> list[dict[str, Any]]:
-        """The trials as the control API shows them: which hold replicas, where a measurement came from."""
+    def control_view(self, holds: Callable[[str], bool]) -> list[dict[str, Any]]:
+        """The trials as the control API and the web page show them: which hold replicas (``holds``
+        answers for a job name), their values, and where a final measurement came from."""
         return [
             {
                 "id": trial.id,
                 "state": trial.state,
                 "customJob": trial.custom_job,
                 "holdsReplicas": bool(trial.custom_job and holds(trial.custom_job)),
-                "measurementSource": trial.source,
+                "parameters": {item["parameterId"]: item["value"] for item in trial.parameters},
                 "arguments": trial.arguments,
+                "metrics": {
+                    item["metricId"]: item["value"] for item in (trial.final_measurement or {}).get("metrics", [])
+                },
+                "measurementSource": trial.source,
+                "infeasibleReason": trial.infeasible_reason,
             }
             for trial in self.trials
         ]
+
+    def overview(self, holds: Callable[[str], bool]) -> dict[str, Any]:
+        """The tuning job at a glance, for the web page."""
+        return {
+            "name": self.name,
+            "id": self.name.rsplit("/", 1)[1],
+            "displayName": self.display_name,
+            "state": self.state,
+            "createTime": rfc3339(self.create_time),
+            "maxTrialCount": int(self.spec["maxTrialCount"]),
+            "parallelTrialCount": int(self.spec["parallelTrialCount"]),
+            "resource": self.spec["trialJobSpec"].get("persistentResourceId"),
+            "error": self.error,
+            "trials": self.control_view(holds),
+        }
 
 
 def verdict(
