@@ -211,3 +211,19 @@ def test_an_unmodified_tuning_program_runs_under_exec(
     assert status == 0, err
     expected = [(str(n), "SUCCEEDED", float(n)) for n in range(1, 5)]
     assert f"RESULT JOB_STATE_SUCCEEDED {expected}" in out
+
+
+def test_the_readme_example_runs(sdk_fast: None) -> None:
+    import re
+
+    from tests.serving import ROOT, served
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Hyperparameter tuning", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)  # type: ignore[union-attr]
+    instant = ("--job-queued-delay", "0", "--job-pending-delay", "0", "--job-duration", "0")
+    with served("--fixtures", "fixtures/demo", *instant) as url:
+        namespace: dict[str, Any] = {}
+        exec(compile(code.replace("http://127.0.0.1:8080", url), "README.md", "exec"), namespace)
+        assert namespace["job"].state.name == "JOB_STATE_SUCCEEDED"
+        assert len(namespace["job"].trials) == 6 and namespace["best"].state.name == "SUCCEEDED"
