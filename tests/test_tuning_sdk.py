@@ -17,6 +17,7 @@ from google.cloud import aiplatform
 from google.cloud.aiplatform import hyperparameter_tuning as hpt
 
 from tests.conftest import PARENT, Target, demo_pool
+from tests.test_sdk_resources import _init
 from vertex_emulator import cli
 from vertex_emulator.client.pytest_plugin import VertexHarness
 
@@ -54,16 +55,6 @@ def _tuning_job(
         },
         max_trial_count=most,
         parallel_trial_count=parallel,
-    )
-
-
-def _init(target: Target) -> None:
-    aiplatform.init(
-        project="my-project",
-        location="us-central1",
-        api_transport="rest",
-        credentials=AnonymousCredentials(),
-        **({"api_endpoint": target.endpoint} if target.endpoint else {}),
     )
 
 

@@ -173,8 +173,8 @@ class TuningCalls(Core):
                 raise failed_precondition(f'{LABEL} "{name}" is ending; it starts no more trials.')
             record.planned[trial_id] = outcome
         else:
-            job = self.registry.get(trial.custom_job or "", CustomJob, "CustomJob")
-            if trial.state not in (tuning.REQUESTED, tuning.ACTIVE) or job.terminal or job.state == jobs.CANCELLING:
+            job = self.registry.find(trial.custom_job, CustomJob) if trial.custom_job else None
+            if trial.state not in (tuning.REQUESTED, tuning.ACTIVE) or job is None or job.state == jobs.CANCELLING:
                 raise failed_precondition(f'Trial "{trial_id}" of "{name}" is {trial.state}; its outcome is decided.')
             self._apply_outcome(trial, job, outcome)
         self.registry.mark(record)

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Response, request
 
 from vertex_emulator import wire
-from vertex_emulator.clock import parse_duration
 from vertex_emulator.domain.tuning import HyperparameterTuningJob
 from vertex_emulator.errors import bad_field
-from vertex_emulator.http.api import apply_read_mask, service
+from vertex_emulator.http.api import listed, service
 from vertex_emulator.http.authz import authorize_act_as
+from vertex_emulator.http.control import after_seconds
 from vertex_emulator.http.rendering import json_body, reply
 from vertex_emulator.service import convert_for
 
@@ -40,12 +40,7 @@ def list_jobs(version: str, project: str, location: str) -> Response:
         request.args.get("pageSize"),
         request.args.get("pageToken"),
     )
-    mask = request.args.get("readMask")
-    listed = [_json(record, version) for record in found]
-    body: dict[str, Any] = {"hyperparameterTuningJobs": [apply_read_mask(r, mask) for r in listed] if mask else listed}
-    if token:
-        body["nextPageToken"] = token
-    return reply(body)
+    return listed("hyperparameterTuningJobs", [_json(record, version) for record in found], token)
 
 
 def get(version: str, project: str, location: str, job: str) -> Response:
@@ -69,11 +64,7 @@ def set_trial_outcome(project: str, location: str, job: str, trial: str) -> Resp
     """``{"metrics": {...}}`` or ``{"state": "INFEASIBLE", "infeasibleReason": "..."}``, with
     ``after`` (a duration of running) or ``at`` (an instant), as a job's outcome takes them."""
     body = json_body()
-    after = body.get("after")
-    try:
-        seconds = None if after is None else parse_duration(after)
-    except ValueError:
-        raise bad_field("after", f"{after!r} is not a non-negative duration.") from None
+    seconds = after_seconds(body)
     reason = body.get("infeasibleReason")
     if reason is not None and not isinstance(reason, str):
         raise bad_field("infeasibleReason", "infeasibleReason must be a string.")
