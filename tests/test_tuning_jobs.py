@@ -178,3 +178,43 @@ def test_a_tuning_job_survives_export_and_import() -> None:
     restored = again.get_tuning_job(record.name)
     assert restored.render() == record.render()
     assert again.export_state() == exported
+
+
+def test_local_execution_finds_a_jobs_trial_and_reports_its_measurements() -> None:
+    service = _service(replicas=1, job_duration=None)
+    record = service.create_tuning_job(PARENT, tuning_body(parallel=1, most=1), "v1")
+    job = record.trials[0].custom_job or ""
+    assert service.trial_of_job(job) == (record.name, "1")
+    other = service.create_job(PARENT, job_body(None), "v1")
+    assert service.trial_of_job(other.name) is None
+    reports = [{"stepCount": str(step), "metrics": [{"metricId": "accuracy", "value": step / 10}]} for step in (1, 2)]
+    service.report_measurements(record.name, "1", reports)
+    service.set_outcome(job, jobs.SUCCEEDED, None, None, None)
+    assert record.trials[0].final_measurement == reports[-1]
+    assert service.trial_view(record.name)[0]["measurementSource"] == "reported"
+    with pytest.raises(ApiError) as caught:
+        service.report_measurements(record.name, "1", reports)
+    assert caught.value.code is Code.FAILED_PRECONDITION
+
+
+def test_a_data_dir_keeps_tuning_jobs_across_a_restart(tmp_path: Any) -> None:
+    from vertex_emulator import store
+
+    service = _service(replicas=1, job_duration=None)
+    kept = store.attach(service, tmp_path)
+    record = service.create_tuning_job(PARENT, tuning_body(parallel=2), "v1")
+    service.set_trial_outcome(record.name, "1", metrics={"accuracy": 0.5})
+    service.advance(0)
+    exported = service.export_state()
+    kept.close()
+    again = new_service()
+    reopened = store.attach(again, tmp_path)
+    try:
+        assert again.export_state() == exported
+        again.set_outcome(
+            again.get_tuning_job(record.name).trials[1].custom_job or "", jobs.SUCCEEDED, None, None, None
+        )
+        again.advance(0)
+        assert [trial.state for trial in again.get_tuning_job(record.name).trials[:2]] == [tuning.SUCCEEDED] * 2
+    finally:
+        reopened.close()

@@ -18,7 +18,7 @@ import copy
 import math
 from typing import Any
 
-from vertex_emulator import names
+from vertex_emulator import names, wire
 from vertex_emulator.core import kinds
 from vertex_emulator.core.base import Core, api
 from vertex_emulator.domain import admission, jobs, operations, tuning
@@ -65,9 +65,8 @@ class TuningCalls(Core):
         resource = self.registry.get(
             names.child(parent, "persistentResources", resource_id), PersistentResource, "PersistentResource"
         )
-        trial_job = jobs.normalize({"displayName": "trial", "jobSpec": copy.deepcopy(spec["trialJobSpec"])})
         try:
-            admission.admit(trial_job, resource.admission_view(), {})
+            admission.admit({"jobSpec": spec["trialJobSpec"]}, resource.admission_view(), {})
         except ApiError as error:
             raise tuning.as_trial_spec(error) from None
 
@@ -195,12 +194,23 @@ class TuningCalls(Core):
 
     @api
     def report_measurements(self, name: str, trial_id: str, measurements: list[dict[str, Any]]) -> Trial:
-        """Measurements a trial reported (local execution reads its hypertune metrics file); the
-        final measurement is chosen from them when its job succeeds (``measurementSelectionType``)."""
+        """Measurements a trial reported (local execution reads its hypertune metrics file), each a
+        ``Measurement`` as proto3 JSON (``{"stepCount": "3", "metrics": [{"metricId": ..., "value": ...}]}``);
+        the final measurement is chosen from them when its job succeeds (``measurementSelectionType``)."""
         record = self._tuning_job(name)
-        trial = record.report(trial_id, measurements, self.clock.now())
+        read = [wire.parse(record.version, "Measurement", measurement) for measurement in measurements]
+        trial = record.report(trial_id, read, self.clock.now())
         self.registry.mark(record)
         return trial
+
+    @api
+    def trial_of_job(self, job_name: str) -> tuple[str, str] | None:
+        """``(tuning job name, trial id)`` of a trial's CustomJob, or None for any other job: what
+        local execution needs for ``CLUSTER_SPEC``'s ``trial`` and for ``report_measurements``."""
+        job = self.registry.find(job_name, CustomJob)
+        record = self.registry.find(job.owner, HyperparameterTuningJob) if job and job.owner else None
+        trial = next((t for t in record.trials if t.custom_job == job_name), None) if record else None
+        return None if record is None or trial is None else (record.name, trial.id)
 
     @api
     def trial_view(self, name: str) -> list[dict[str, Any]]:
