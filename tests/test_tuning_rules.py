@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from vertex_emulator import wire
@@ -252,6 +252,7 @@ def test_grid_search_walks_every_point_once_in_the_documented_order_then_stops(s
     assert suggestions.suggest(parameters, "GRID_SEARCH", seed, len(expected) + 1) is None
 
 
+@example("UNIT_REVERSE_LOG_SCALE", 1.000001, 149.0, 0.0, 0.0).via("rounding put a reverse-log draw below min")
 @given(
     st.sampled_from(["UNIT_LINEAR_SCALE", "UNIT_LOG_SCALE", "UNIT_REVERSE_LOG_SCALE"]),
     st.floats(1e-6, 1e3),

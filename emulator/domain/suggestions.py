@@ -111,12 +111,16 @@ def on_scale(unit: float, low: float, high: float, scale: str) -> float:
     """Map ``unit`` in [0, 1] onto [low, high] by a scale type; a log scale needs ``low`` > 0.
 
     An INTEGER's widened range ``[min - 0.5, ...]`` may start at 0.5 on a log scale, still positive.
+    The result is clamped to the range: rounding must not put a draw outside the feasible space
+    (found by the deep profile: reverse log at 0 gave ``low`` less an ulp).
     """
     if scale == LOG:
-        return min(high, max(low, math.exp(math.log(low) + unit * (math.log(high) - math.log(low)))))
-    if scale == REVERSE_LOG:
-        return low + high - on_scale(1 - unit, low, high, LOG)
-    return low + unit * (high - low)
+        value = math.exp(math.log(low) + unit * (math.log(high) - math.log(low)))
+    elif scale == REVERSE_LOG:
+        value = low + high - on_scale(1 - unit, low, high, LOG)
+    else:
+        value = low + unit * (high - low)
+    return min(high, max(low, value))
 
 
 def value_json(parameter: Parameter, value: Any) -> Any:
