@@ -807,7 +807,12 @@ class TuningMachine(RuleBasedStateMachine):
                     )
 
     def teardown(self) -> None:
-        for _ in range(20):
+        """Trials queue behind each other: each ends within a job's delays once it holds replicas,
+        so the clock moves on, boundedly, until the last of them has ended."""
+        records = [self.service.get_tuning_job(name) for name in self.tuning]
+        for _ in range(1000):
+            if all(record.terminal for record in records):
+                break
             self.service.advance(10)
         for name in self.tuning:
             record = self.service.get_tuning_job(name)
