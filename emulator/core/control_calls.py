@@ -84,7 +84,8 @@ class ControlCalls(Core):
         self.ids = names.IdSource(seed)
 
     def close(self) -> None:
-        """The emulator stops: tell the execution hook of every started job."""
+        """The emulator stops: tell the execution hook of every job whose replicas may still run
+        (RUNNING, or CANCELLING and told once already). Changes no record."""
         with self.lock:
             now = self.clock.now()
             for record in list(self.registry.all()):

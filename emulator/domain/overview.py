@@ -15,7 +15,7 @@ from vertex_emulator.domain import specs
 from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
-from vertex_emulator.names import Scope, parent_of
+from vertex_emulator.names import Scope, last_id, parent_of
 
 FindJob = Callable[[str], CustomJob | None]
 
@@ -70,7 +70,7 @@ def resource_overview(resource: PersistentResource, find_job: FindJob) -> dict[s
     waiting = _waiting_by_pool(resource, find_job)
     body: dict[str, Any] = {
         "name": resource.name,
-        "id": resource.name.rsplit("/", 1)[1],
+        "id": last_id(resource.name),
         "displayName": resource.spec.get("displayName", ""),
         "state": resource.state,
         "createTime": rfc3339(resource.create_time),
