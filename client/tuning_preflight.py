@@ -9,13 +9,13 @@ other, each on the replicas the previous ones left, and says how many would wait
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
 from vertex_emulator import wire
 from vertex_emulator.client import preflight, specs
 from vertex_emulator.domain import admission, tuning
+from vertex_emulator.domain.validation import copy_json
 from vertex_emulator.errors import ApiError
 
 KEYS = ("studySpec", "study_spec", "trialJobSpec", "trial_job_spec")
@@ -44,7 +44,7 @@ def check(
     """The verdict for a canonical tuning job: refused as the emulator's create would, else admitted
     with the placement of each trial that fits at once (``trial`` says which) and the rest waiting."""
     try:
-        spec = tuning.normalize(copy.deepcopy(dict(job)))
+        spec = tuning.normalize(copy_json(dict(job)))
     except ApiError as error:
         return preflight.Verdict(str(resource.get("name") or ""), error=error)
     trial_job = {"displayName": spec["displayName"], "jobSpec": spec["trialJobSpec"]}

@@ -14,19 +14,18 @@ their tuning job.
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
 from vertex_emulator import names, wire
 from vertex_emulator.core import kinds
 from vertex_emulator.core.base import Core, api
-from vertex_emulator.domain import admission, jobs, operations, tuning
-from vertex_emulator.domain.filters import compile_filter
+from vertex_emulator.domain import admission, jobs, tuning
 from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
 from vertex_emulator.domain.tuning import HyperparameterTuningJob, Trial
+from vertex_emulator.domain.validation import copy_json
 from vertex_emulator.errors import ApiError, bad_field, failed_precondition, not_found
 
 COLLECTION = "hyperparameterTuningJobs"
@@ -39,7 +38,7 @@ class TuningCalls(Core):
     @api
     def create_tuning_job(self, parent: str, body: dict[str, Any], version: str) -> HyperparameterTuningJob:
         names.scope_of_parent(parent)
-        spec = tuning.normalize(copy.deepcopy(body))
+        spec = tuning.normalize(copy_json(body))
         self._check_trial_fits(parent, spec)
         now = self.clock.now()
         record = HyperparameterTuningJob(
@@ -116,9 +115,7 @@ class TuningCalls(Core):
     def list_tuning_jobs(
         self, parent: str, filter_text: str | None, size: str | None, token: str | None
     ) -> tuple[list[HyperparameterTuningJob], str]:
-        keep = compile_filter(filter_text or "", frozenset(jobs.STATES)) if filter_text else None
-        scope = names.scope_of_parent(parent)
-        return self.registry.page(scope, COLLECTION, (parent, filter_text or ""), size, token, keep)
+        return self.job_page(parent, COLLECTION, filter_text, size, token)
 
     @api
     def cancel_tuning_job(self, name: str) -> None:
@@ -132,19 +129,11 @@ class TuningCalls(Core):
     def delete_tuning_job(self, name: str, version: str) -> Operation:
         """Delete a tuning job that has ended, with its trials' CustomJobs."""
         record = self._tuning_job(name)
-        if not record.terminal:
-            raise failed_precondition(
-                f'{LABEL} "{name}" is {record.state}; only a job in a terminal state can be deleted. Cancel it first.'
-            )
+        operation = self.delete_ended(record, LABEL, version)
         for trial in record.trials:
             job = self.registry.find(trial.custom_job, CustomJob) if trial.custom_job else None
             if job is not None:
                 self.registry.remove(job)
-        self.registry.remove(record)
-        operation = self.new_operation(
-            names.parent_of(names.scope_of(name)), operations.DELETE, operations.EMPTY, version, name
-        )
-        operation.finish(self.clock.now(), {})
         return operation
 
     # ------------------------------------------------------------ control API

@@ -25,7 +25,6 @@ view and never in the API's own messages.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +33,14 @@ from typing import Any
 from vertex_emulator.clock import rfc3339
 from vertex_emulator.domain import jobs, study, suggestions
 from vertex_emulator.domain.record import Record
-from vertex_emulator.domain.validation import MAX_DISPLAY_NAME, check_display_name, check_labels, strip, to_int
+from vertex_emulator.domain.validation import (
+    MAX_DISPLAY_NAME,
+    check_display_name,
+    check_labels,
+    copy_json,
+    strip,
+    to_int,
+)
 from vertex_emulator.errors import ApiError, FieldViolation, bad_field, failed_precondition, not_found
 
 REQUESTED = "REQUESTED"
@@ -170,14 +176,6 @@ class HyperparameterTuningJob(Record):
         return self.state in jobs.TERMINAL
 
     @property
-    def display_name(self) -> str:
-        return str(self.spec.get("displayName", ""))
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return self.spec.get("labels", {})
-
-    @property
     def parameters(self) -> list[study.Parameter]:
         return study.check(self.spec["studySpec"])
 
@@ -243,7 +241,7 @@ class HyperparameterTuningJob(Record):
 
     def trial_job(self, trial: Trial) -> dict[str, Any]:
         """The CustomJob that runs a trial: the trial spec with the trial's arguments and output directory."""
-        job_spec = copy.deepcopy(self.spec["trialJobSpec"])
+        job_spec = copy_json(self.spec["trialJobSpec"])
         for pool in job_spec["workerPoolSpecs"]:
             task = pool.get("containerSpec") or pool.get("pythonPackageSpec")
             if task is not None:
@@ -317,7 +315,7 @@ class HyperparameterTuningJob(Record):
         for index, measurement in enumerate(measurements):
             if not measurement.get("metrics"):
                 raise bad_field(f"measurements[{index}].metrics", "A measurement needs at least one metric.")
-        trial.measurements.extend(copy.deepcopy(measurements))
+        trial.measurements.extend(copy_json(measurements))
         self.update_time = at
         return trial
 
