@@ -209,7 +209,10 @@ class TuningCalls(Core):
 
     @api
     def overview(self) -> dict[str, Any]:
-        """The web page's overview, each scope with its tuning jobs and their trials (newest first)."""
+        """The web page's overview, each scope with its tuning jobs and their trials (newest first).
+
+        It extends ``ControlCalls.overview``, so ``TuningCalls`` comes before ``ControlCalls``
+        among ``Service``'s bases."""
         body = super().overview()  # type: ignore[misc]
         for scope in body["scopes"]:
             records = self.registry.scope(names.scope_of_parent(scope["parent"])).of(COLLECTION)
