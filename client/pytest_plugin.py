@@ -106,6 +106,23 @@ class VertexHarness:
         seconds from its start; the default error is the real service's."""
         self.emulator().set_resource_outcome(self.client.resource_name(resource), "ERROR", error, None, after)
 
+    def set_trial_outcome(
+        self,
+        tuning_job: Any,
+        trial_id: str,
+        metrics: dict[str, float] | None = None,
+        infeasible_reason: str | None = None,
+        after: float | None = None,
+    ) -> None:
+        """Decide a trial of a hyperparameter tuning job (an SDK object or its name): its final
+        ``metrics``, or INFEASIBLE with ``infeasible_reason``; now, or ``after`` seconds of running.
+        A trial not started yet gets the outcome when it starts."""
+        name = str(getattr(tuning_job, "resource_name", tuning_job))
+        if "/" not in name:
+            name = f"{self.parent}/hyperparameterTuningJobs/{name}"
+        state = None if infeasible_reason is None else "INFEASIBLE"
+        self.emulator().set_trial_outcome(name, trial_id, metrics, state, infeasible_reason, None, after)
+
 
 @dataclass(frozen=True)
 class _Options:

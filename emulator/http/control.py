@@ -47,14 +47,19 @@ def advance_clock() -> Response:
     return reply(_clock_json())
 
 
+def after_seconds(body: dict[str, Any]) -> float | None:
+    """An outcome's ``after``: a duration of running (``"30s"`` or seconds), or None."""
+    after = body.get("after")
+    try:
+        return None if after is None else parse_duration(after)
+    except ValueError:
+        raise bad_field("after", f"{after!r} is not a non-negative duration.") from None
+
+
 def _set_outcome(call: Callable[..., Any], name: str, default_state: str) -> Response:
     """A ``:setOutcome`` body (``state``, ``error`` a google.rpc.Status, ``at`` or ``after``) applied by ``call``."""
     body = json_body()
-    after = body.get("after")
-    try:
-        seconds = None if after is None else parse_duration(after)
-    except ValueError:
-        raise bad_field("after", f"{after!r} is not a non-negative duration.") from None
+    seconds = after_seconds(body)
     error = body.get("error")
     status = None if error is None else wire.parse_status(error, "error")
     found = call(name, str(body.get("state", default_state)), status, body.get("at"), seconds)
