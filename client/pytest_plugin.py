@@ -181,14 +181,14 @@ def vertex_emulator_server(
 
     ``VERTEX_AI_EMULATOR_HOST`` names it for the test, so code that reads it finds it too: a
     ``VertexClient()``, ``client.use_emulator()``, or a subprocess started with
-    ``client.sitedir.PATH`` on its ``PYTHONPATH`` (the redirect ``vertex-emulator exec`` uses).
+    ``vertex_emulator.sitedir.PATH`` on its ``PYTHONPATH`` (the redirect ``vertex-emulator exec`` uses).
     """
     options = _options(request.config)
     if options.target == "real":
         with _real(options, monkeypatch, vertex_credentials) as harness:
             yield harness
         return
-    from vertex_emulator.client.target import EMULATOR_HOST_ENV
+    from vertex_emulator.address import EMULATOR_HOST_ENV
     from vertex_emulator.client.vertex import VertexClient
     from vertex_emulator.server import ThreadedServer
 

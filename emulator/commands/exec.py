@@ -3,7 +3,7 @@
 
 The emulator listens on a free loopback port for as long as COMMAND runs. COMMAND gets
 ``VERTEX_AI_EMULATOR_HOST`` and, first on ``PYTHONPATH``, a ``sitecustomize`` that sends the
-official clients there (see ``client/sitedir/sitecustomize.py``), so unmodified programs using the
+official clients there (see ``emulator/sitedir/sitecustomize.py``), so unmodified programs using the
 SDK or the GAPIC clients reach it. Only the child's environment is changed.
 
 Unlike ``serve``, every delay defaults to zero: a script run this way should not wait on
@@ -21,10 +21,10 @@ import threading
 from typing import Any
 
 from vertex_emulator import fixtures, snapshot, store
+from vertex_emulator.address import EMULATOR_HOST_ENV
 from vertex_emulator.commands.serve import DELAYS, add_emulator_options, build_service
 from vertex_emulator.server import ThreadedServer
 
-HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
 START_ERRORS = (fixtures.FixtureError, store.StoreError, snapshot.SnapshotError)
 NOT_FOUND, NOT_EXECUTABLE, USAGE = 127, 126, 2
 
@@ -43,10 +43,10 @@ def add_parser(sub: Any) -> None:
 
 def child_environment(address: str) -> dict[str, str]:
     """This process's environment, plus the emulator's address and the redirecting ``sitecustomize``."""
-    from vertex_emulator.client.sitedir import PATH
+    from vertex_emulator.sitedir import PATH
 
     env = dict(os.environ)
-    env[HOST_ENV] = address
+    env[EMULATOR_HOST_ENV] = address
     env["PYTHONPATH"] = os.pathsep.join(part for part in (str(PATH), env.get("PYTHONPATH")) if part)
     return env
 
