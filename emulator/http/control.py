@@ -10,8 +10,8 @@ from vertex_emulator import snapshot, wire
 from vertex_emulator.clock import parse_duration, rfc3339
 from vertex_emulator.errors import bad_field
 from vertex_emulator.http import faults
-from vertex_emulator.http.api import service
-from vertex_emulator.http.rendering import json_body, reply
+from vertex_emulator.http.rendering import reply
+from vertex_emulator.http.request import json_body, service
 
 
 def health() -> Response:
