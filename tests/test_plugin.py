@@ -194,9 +194,9 @@ def test_the_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*--vertex-target=*", "*--vertex-project=*", "*--vertex-location=*"])
 
 
-def test_the_readme_example_runs(pytester: pytest.Pytester) -> None:
+def test_the_readme_examples_run(pytester: pytest.Pytester) -> None:
     section = README.read_text(encoding="utf-8").split("## Use it in your tests", 1)[1].split("\n## ", 1)[0]
-    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert example is not None, "the README's section has no python example"
-    pytester.makepyfile(test_readme=example.group(1))
-    pytester.runpytest_inprocess("-q").assert_outcomes(passed=1)
+    examples = [code for code in re.findall(r"```python\n(.*?)```", section, re.DOTALL) if "def test_" in code]
+    assert len(examples) == 2, "the README's section shows a test and a test that keeps its job running"
+    pytester.makepyfile(**{f"test_readme_{index}": code for index, code in enumerate(examples)})
+    pytester.runpytest_inprocess("-q", "--strict-markers").assert_outcomes(passed=2)
