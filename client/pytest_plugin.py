@@ -4,6 +4,11 @@
 - ``vertex_emulator_server``: a fresh emulator on a free loopback port, served by a thread, with
   ``VERTEX_AI_EMULATOR_HOST`` set for the test and the SDK pointed at it.
 
+On the emulator both also set ``STORAGE_EMULATOR_HOST`` for the test, to one Cloud Storage
+emulator per process (``vertex_emulator.storage.shared``, started on first use), emptied before
+each test, with the staging bucket (``--vertex-staging-bucket``) created in it. The in-process
+fixture therefore uses one loopback socket after all, for storage.
+
 Both hand out a :class:`VertexHarness`. Their emulator has a manual clock and every delay zero, so
 a submitted job has SUCCEEDED by the next call; ``@pytest.mark.vertex_emulator(job_duration=None)``
 keeps jobs running until the test decides their outcome (the marker takes any field of
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
     from vertex_emulator.client.vertex import VertexClient
     from vertex_emulator.service import Service
     from vertex_emulator.settings import Settings
+    from vertex_emulator.storage import Storage
 
 TARGETS = ("emulator", "real")
 DEFAULT_PROJECT = "my-project"
@@ -71,7 +77,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--vertex-staging-bucket",
         default=None,
-        help=f"the SDK's staging bucket (default on the emulator: {EMULATOR_BUCKET}, where nothing is written)",
+        help=f"the SDK's staging bucket (default on the emulator: {EMULATOR_BUCKET}, created for each test)",
     )
 
 
@@ -89,6 +95,8 @@ class VertexHarness:
     location: str
     service: Service | None = None
     url: str | None = None
+    storage: Storage | None = None
+    """The Cloud Storage emulator the test's ``STORAGE_EMULATOR_HOST`` names (None on the real target)."""
 
     @property
     def parent(self) -> str:
@@ -188,6 +196,19 @@ def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, cr
         reset_sdk()
 
 
+def _fresh_storage(options: _Options, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    """The process's storage emulator, emptied, holding the staging bucket, named by ``STORAGE_EMULATOR_HOST``."""
+    from vertex_emulator import storage
+
+    shared = storage.shared()
+    shared.reset()
+    if options.bucket:
+        shared.create_bucket(storage.bucket_name(options.bucket))
+    for name, value in shared.environment().items():
+        monkeypatch.setenv(name, value)
+    return shared
+
+
 @contextmanager
 def _real(options: _Options, monkeypatch: pytest.MonkeyPatch, credentials: Credentials | None) -> Iterator[Any]:
     from vertex_emulator.client.vertex import VertexClient
@@ -221,9 +242,13 @@ def vertex_emulator(
     from vertex_emulator.client.inprocess import mock_vertex
     from vertex_emulator.client.vertex import VertexClient
 
-    with mock_vertex(settings=_settings(request)) as service, _sdk(options, monkeypatch, None, AnonymousCredentials()):
+    storage = _fresh_storage(options, monkeypatch)
+    with (
+        mock_vertex(settings=_settings(request), passthrough=(storage.url,)) as service,
+        _sdk(options, monkeypatch, None, AnonymousCredentials()),
+    ):
         client = VertexClient.real(options.project, options.location, AnonymousCredentials())
-        yield VertexHarness(client, options.project, options.location, service, client.endpoint.url)
+        yield VertexHarness(client, options.project, options.location, service, client.endpoint.url, storage)
 
 
 @pytest.fixture
@@ -243,11 +268,15 @@ def vertex_emulator_server(
         return
     from vertex_emulator.address import EMULATOR_HOST_ENV
     from vertex_emulator.client.vertex import VertexClient
+    from vertex_emulator.http.app import make_app
+    from vertex_emulator.http.options import HttpOptions
     from vertex_emulator.server import ThreadedServer
     from vertex_emulator.service import Service
 
-    with ThreadedServer(Service(settings=_settings(request))) as server:
+    storage = _fresh_storage(options, monkeypatch)
+    service = Service(settings=_settings(request))
+    with ThreadedServer(service, app=make_app(service, HttpOptions(storage=storage))) as server:
         monkeypatch.setenv(EMULATOR_HOST_ENV, server.address)
         client = VertexClient.emulator(options.project, options.location, server.address)
         with _sdk(options, monkeypatch, server.url, client.endpoint.credentials):
-            yield VertexHarness(client, options.project, options.location, server.service, server.url)
+            yield VertexHarness(client, options.project, options.location, service, server.url, storage)

@@ -145,6 +145,7 @@ ROUTES: list[Route] = [
     _control("/emulator/v1/seed", "POST", control.seed, "Seed"),
     _control("/emulator/v1/state", "GET", control.get_state, "ExportState"),
     _control("/emulator/v1/state", "PUT", control.put_state, "ImportState"),
+    _control("/emulator/v1/storage", "GET", control.get_storage, "GetStorage"),
     _control(f"/emulator/v1/{_LOCATION}/customJobs/<id:job>:setOutcome", "POST", control.set_outcome, "SetJobOutcome"),
     _control("/emulator/v1/openapi.json", "GET", openapi.openapi, "OpenApi"),
     _control("/emulator/v1/faults", "GET", faults.list_faults, "ListFaults"),
