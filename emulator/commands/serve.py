@@ -216,6 +216,7 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
     threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
     stop.wait()
     server.stop()
+    service.close()
     return _export(service, args.export_on_exit) if args.export_on_exit else 0
 
 
