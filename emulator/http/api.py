@@ -12,9 +12,8 @@ from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.domain.resources import PersistentResource
 from vertex_emulator.errors import invalid_argument
 from vertex_emulator.http.authz import authorize_act_as
-from vertex_emulator.http.rendering import reply
+from vertex_emulator.http.rendering import operation_json, record_json, reply
 from vertex_emulator.http.request import json_body, json_name, query, service
-from vertex_emulator.service import convert_for
 
 
 def _parent(project: str, location: str) -> str:
@@ -22,15 +21,15 @@ def _parent(project: str, location: str) -> str:
 
 
 def _resource_json(resource: PersistentResource, version: str) -> dict[str, Any]:
-    return convert_for(version, "PersistentResource", service().rendered(resource), resource.version)
+    return record_json(resource, "PersistentResource", version)
 
 
 def _job_json(job: CustomJob, version: str) -> dict[str, Any]:
-    return convert_for(version, "CustomJob", service().rendered(job), job.version)
+    return record_json(job, "CustomJob", version)
 
 
 def _operation(operation: Any) -> Response:
-    return reply(service().render_operation(operation))
+    return reply(operation_json(operation))
 
 
 # ------------------------------------------------------------------ persistent resources
@@ -179,7 +178,7 @@ def list_operations(
     if collection:
         parent = f"{parent}/{collection}/{owner}"
     found, token = service().list_operations(parent, query("page_size"), query("page_token"))
-    body: dict[str, Any] = {"operations": [service().render_operation(op) for op in found]}
+    body: dict[str, Any] = {"operations": [operation_json(op) for op in found]}
     if token:
         body["nextPageToken"] = token
     return reply(body)

@@ -11,7 +11,7 @@ from vertex_emulator.clock import parse_duration, rfc3339
 from vertex_emulator.errors import ApiError, Code, bad_field
 from vertex_emulator.http import faults
 from vertex_emulator.http.options import options
-from vertex_emulator.http.rendering import reply
+from vertex_emulator.http.rendering import record_json, reply
 from vertex_emulator.http.request import json_body, service
 
 
@@ -61,7 +61,7 @@ def set_outcome(project: str, location: str, job: str) -> Response:
         body.get("at"),
         seconds,
     )
-    return reply(service().rendered(found))
+    return reply(record_json(found, "CustomJob", found.version))
 
 
 def reset() -> Response:

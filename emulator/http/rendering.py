@@ -1,24 +1,60 @@
-"""JSON out, and errors rendered once as ``google.rpc.Status``."""
+"""JSON out: records as the API version of the request shows them, and errors rendered once as
+``google.rpc.Status``.
+
+The service returns live records and knows nothing of API versions. A record is copied under the
+service's lock (a reader never sees half a transition, such as a job SUCCEEDED without its
+``endTime``, even when the call that found it has returned), then converted to the version the
+request names, when it was stored from the other one, and encoded outside the lock.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from vertex_emulator import wire
+from vertex_emulator.domain import operations
+from vertex_emulator.domain.operations import Operation
 from vertex_emulator.errors import ApiError, Code
-from vertex_emulator.http.request import MAX_BODY_BYTES
+from vertex_emulator.http.request import MAX_BODY_BYTES, service
 
 log = logging.getLogger("vertex_emulator")
 
 _HTTP_TO_CODE = {400: Code.INVALID_ARGUMENT, 404: Code.NOT_FOUND, 405: Code.UNIMPLEMENTED, 413: Code.INVALID_ARGUMENT}
 
 
+class Rendered(Protocol):
+    """A record the API shows: its body in the version that created it."""
+
+    version: str
+
+    def render(self) -> dict[str, Any]: ...
+
+
 def reply(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def record_json(record: Rendered, message: str, version: str) -> dict[str, Any]:
+    """``record`` (a ``message`` such as ``CustomJob``) as API ``version`` returns it."""
+    with service().lock:
+        body = record.render()
+    return body if record.version == version else wire.convert(version, message, body)
+
+
+def operation_json(operation: Operation) -> dict[str, Any]:
+    """An Operation in the version that started it (the SDK polls it at ``/ui/``, which has none)."""
+    with service().lock:
+        body = operation.render(wire.type_url)
+    response = body.get("response")
+    if response and operation.response_type == operations.PERSISTENT_RESOURCE:
+        fields = {key: value for key, value in response.items() if key != "@type"}
+        body["response"] = {"@type": response["@type"], **wire.convert(operation.version, "PersistentResource", fields)}
+    return body
 
 
 def error_response(error: ApiError) -> Response:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from vertex_emulator import iam
 from vertex_emulator.http import api, control, faults, openapi, ui
 from vertex_emulator.http.routes import Route, Surface
+from vertex_emulator.versions import VERSIONS
 
-_VERSION = "<any(v1, v1beta1):version>"
-_OPS = "<any(v1, v1beta1, ui):prefix>"
+_VERSION = f"<any({', '.join(VERSIONS)}):version>"
+_OPS = f"<any({', '.join(VERSIONS)}, ui):prefix>"
 _LOCATION = "projects/<id:project>/locations/<id:location>"
 _RESOURCES = f"/{_VERSION}/{_LOCATION}/persistentResources"
 _JOBS = f"/{_VERSION}/{_LOCATION}/customJobs"
