@@ -21,15 +21,12 @@ TIMEOUT_SECONDS = 30.0
 class ControlClient:
     """The control API of the emulator at ``url`` (``http://127.0.0.1:PORT``, or a Vertex AI host in process)."""
 
-    def __init__(self, url: str, token: str | None = None) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
-        self.session = requests.Session()
-        if token is not None:
-            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """One control call; its JSON answer, or the official exception for its error."""
-        answer = self.session.request(method, f"{self.url}/emulator/v1/{path}", json=body, timeout=TIMEOUT_SECONDS)
+        answer = requests.request(method, f"{self.url}/emulator/v1/{path}", json=body, timeout=TIMEOUT_SECONDS)
         if answer.status_code >= 400:
             raise exceptions.from_http_response(answer)
         return dict(answer.json())

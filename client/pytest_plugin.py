@@ -258,7 +258,7 @@ def vertex_emulator_server(
     """A fresh emulator (manual clock) on a free loopback port, like ``ThreadedMotoServer(port=0)``.
 
     ``VERTEX_AI_EMULATOR_HOST`` names it for the test, so code that reads it finds it too: a
-    ``VertexClient()``, ``client.use_emulator()``, or a subprocess started with
+    ``VertexClient()``, ``vertex_emulator.use_emulator()``, or a subprocess started with
     ``vertex_emulator.sitedir.PATH`` on its ``PYTHONPATH`` (the redirect ``vertex-emulator exec`` uses).
     """
     options = _options(request.config)

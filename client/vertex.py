@@ -180,7 +180,7 @@ class VertexClient:
     ) -> aiplatform_v1.CustomJob:
         """The job once it SUCCEEDED; :class:`JobFailed` / :class:`JobCancelled` otherwise.
 
-        Raises :class:`client.errors.WaitTimeout` after ``timeout`` seconds. ``sleep`` may move
+        Raises :class:`vertex_emulator.client.errors.WaitTimeout` after ``timeout`` seconds. ``sleep`` may move
         an emulator's manual clock instead of sleeping.
         """
         fetch = functools.partial(self.get_job, job)
