@@ -17,11 +17,13 @@ from __future__ import annotations
 from vertex_emulator.core.control_calls import ControlCalls
 from vertex_emulator.core.job_calls import JobCalls
 from vertex_emulator.core.operation_calls import MAX_WAIT_SECONDS, OperationCalls
+from vertex_emulator.core.pipeline_calls import PipelineCalls
 from vertex_emulator.core.resource_calls import ResourceCalls
+from vertex_emulator.core.tuning_calls import TuningCalls
 
 __all__ = ["MAX_WAIT_SECONDS", "Service"]
 
 
-class Service(ResourceCalls, JobCalls, OperationCalls, ControlCalls):
+class Service(ResourceCalls, JobCalls, PipelineCalls, TuningCalls, OperationCalls, ControlCalls):
     """The state of an emulator and every call of the API on it. It returns records, in no API
     version: the HTTP layer renders them as the version a request names (``http.rendering``)."""

@@ -43,7 +43,12 @@ def record_json(record: Rendered, message: str, version: str) -> dict[str, Any]:
     """``record`` (a ``message`` such as ``CustomJob``) as API ``version`` returns it."""
     with service().lock:
         body = record.render()
-    return body if record.version == version else wire.convert(version, message, body)
+    return converted(body, message, record.version, version)
+
+
+def converted(body: dict[str, Any], message: str, made_in: str, version: str) -> dict[str, Any]:
+    """A body rendered in the version that made its record, as API ``version`` returns it."""
+    return body if made_in == version else wire.convert(version, message, body)
 
 
 def operation_json(operation: Operation) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vertex_emulator import iam
-from vertex_emulator.http import api, control, faults, openapi, ui
+from vertex_emulator.http import api, control, faults, openapi, pipelines, tuning, ui
 from vertex_emulator.http.routes import Route, Surface
 from vertex_emulator.versions import VERSIONS
 
@@ -21,6 +21,10 @@ _OPS = f"<any({', '.join(VERSIONS)}, ui):prefix>"
 _LOCATION = "projects/<id:project>/locations/<id:location>"
 _RESOURCES = f"/{_VERSION}/{_LOCATION}/persistentResources"
 _JOBS = f"/{_VERSION}/{_LOCATION}/customJobs"
+_PIPELINES = f"/{_VERSION}/{_LOCATION}/trainingPipelines"
+_MODELS = f"/{_VERSION}/{_LOCATION}/models"
+_TUNING = f"/{_VERSION}/{_LOCATION}/hyperparameterTuningJobs"
+_TUNING_PERMISSION = "aiplatform.hyperparameterTuningJobs."
 
 _OPERATION_PARENTS = (
     f"/{_OPS}/{_LOCATION}",
@@ -72,6 +76,103 @@ def _operation_routes() -> list[Route]:
             ),
         ]
     return routes
+
+
+def _pipeline_routes() -> list[Route]:
+    """PipelineService's training pipelines and the ModelService reads of the models they upload."""
+    return [
+        Route(
+            _PIPELINES,
+            ("POST",),
+            pipelines.create_pipeline,
+            "CreateTrainingPipeline",
+            "aiplatform.trainingPipelines.create",
+            body="TrainingPipeline",
+        ),
+        Route(
+            _PIPELINES,
+            ("GET",),
+            pipelines.list_pipelines,
+            "ListTrainingPipelines",
+            "aiplatform.trainingPipelines.list",
+            ("filter", "page_size", "page_token", "read_mask"),
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>",
+            ("GET",),
+            pipelines.get_pipeline,
+            "GetTrainingPipeline",
+            "aiplatform.trainingPipelines.get",
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>",
+            ("DELETE",),
+            pipelines.delete_pipeline,
+            "DeleteTrainingPipeline",
+            "aiplatform.trainingPipelines.delete",
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>:cancel",
+            ("POST",),
+            pipelines.cancel_pipeline,
+            "CancelTrainingPipeline",
+            "aiplatform.trainingPipelines.cancel",
+        ),
+        Route(
+            _MODELS,
+            ("GET",),
+            pipelines.list_models,
+            "ListModels",
+            "aiplatform.models.list",
+            ("filter", "page_size", "page_token", "read_mask"),
+        ),
+        Route(f"{_MODELS}/<id:model>", ("GET",), pipelines.get_model, "GetModel", "aiplatform.models.get"),
+        Route(
+            f"{_MODELS}/<id:model>:listVersions",
+            ("GET",),
+            pipelines.list_model_versions,
+            "ListModelVersions",
+            "aiplatform.models.list",
+            ("page_size", "page_token", "read_mask"),
+        ),
+    ]
+
+
+def _tuning_routes() -> list[Route]:
+    """HyperparameterTuningJob calls (``job_service.proto``), each under its own permission."""
+    return [
+        Route(
+            _TUNING,
+            ("POST",),
+            tuning.create,
+            "CreateHyperparameterTuningJob",
+            _TUNING_PERMISSION + "create",
+            body="HyperparameterTuningJob",
+        ),
+        Route(
+            _TUNING,
+            ("GET",),
+            tuning.list_jobs,
+            "ListHyperparameterTuningJobs",
+            _TUNING_PERMISSION + "list",
+            ("filter", "page_size", "page_token", "read_mask"),
+        ),
+        Route(f"{_TUNING}/<id:job>", ("GET",), tuning.get, "GetHyperparameterTuningJob", _TUNING_PERMISSION + "get"),
+        Route(
+            f"{_TUNING}/<id:job>",
+            ("DELETE",),
+            tuning.delete,
+            "DeleteHyperparameterTuningJob",
+            _TUNING_PERMISSION + "delete",
+        ),
+        Route(
+            f"{_TUNING}/<id:job>:cancel",
+            ("POST",),
+            tuning.cancel,
+            "CancelHyperparameterTuningJob",
+            _TUNING_PERMISSION + "cancel",
+        ),
+    ]
 
 
 ROUTES: list[Route] = [
@@ -134,6 +235,8 @@ ROUTES: list[Route] = [
     Route(f"{_JOBS}/<id:job>", ("GET",), api.get_job, "GetCustomJob", "aiplatform.customJobs.get"),
     Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob", "aiplatform.customJobs.delete"),
     Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob", "aiplatform.customJobs.cancel"),
+    *_pipeline_routes(),
+    *_tuning_routes(),
     *_operation_routes(),
     Route("/", ("GET",), ui.page, "WebPage", media="text/html", surface=Surface.PAGE),
     Route("/emulator/ui/", ("GET",), ui.page, "WebPage", media="text/html", surface=Surface.PAGE),
@@ -148,6 +251,15 @@ ROUTES: list[Route] = [
     _control("/emulator/v1/state", "PUT", control.put_state, "ImportState"),
     _control("/emulator/v1/storage", "GET", control.get_storage, "GetStorage"),
     _control(f"/emulator/v1/{_LOCATION}/customJobs/<id:job>:setOutcome", "POST", control.set_outcome, "SetJobOutcome"),
+    _control(
+        f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials", "GET", tuning.trials, "ListTrialsView"
+    ),
+    _control(
+        f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials/<id:trial>:setOutcome",
+        "POST",
+        tuning.set_trial_outcome,
+        "SetTrialOutcome",
+    ),
     _control("/emulator/v1/openapi.json", "GET", openapi.openapi, "OpenApi"),
     _control("/emulator/v1/faults", "GET", faults.list_faults, "ListFaults"),
     _control("/emulator/v1/faults", "POST", faults.add_fault, "AddFault"),
