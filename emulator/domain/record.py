@@ -21,6 +21,7 @@ class Record:
 
     @property
     def display_name(self) -> str:
+        """What list filters (``display_name``) and the web page read."""
         return str(self.spec.get("displayName", ""))
 
     @property
