@@ -11,8 +11,8 @@ import yaml
 
 from tests.conftest import PARENT, new_service
 from vertex_emulator import cli
-from vertex_emulator.client import preflight
 from vertex_emulator.errors import ApiError
+from vertex_emulator.offline import preflight
 
 K80 = {"machineType": "n1-standard-4", "acceleratorType": "NVIDIA_TESLA_K80", "acceleratorCount": 1}
 DESCRIBED = {

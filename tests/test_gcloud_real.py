@@ -5,7 +5,7 @@ Each test runs the installed ``gcloud`` (528 on the project's machines) in a thr
 ``auth/disable_credentials``), with usage reporting, survey prompts, update checks and the GCE
 metadata probe off, so nothing leaves the machine. gcloud takes a second or two to start, so the
 calls of one step run concurrently and the tests share one served emulator on a manual clock.
-Where the reader (:mod:`vertex_emulator.client.gcloud`, behind ``check`` and ``submit``) and the
+Where the reader (:mod:`vertex_emulator.offline.gcloud`, behind ``check`` and ``submit``) and the
 binary could disagree, the tests run both on the same command line and compare what gcloud sent,
 printed and exited with.
 """
@@ -29,8 +29,8 @@ import yaml
 
 from tests.conftest import LOCATION, PARENT, PROJECT, new_service
 from vertex_emulator import cli, fixtures, wire
-from vertex_emulator.client import gcloud
 from vertex_emulator.http.app import make_app
+from vertex_emulator.offline import gcloud
 from vertex_emulator.server import ThreadedServer
 from vertex_emulator.service import Service
 

@@ -11,9 +11,9 @@ from vertex_emulator import snapshot, wire
 from vertex_emulator.clock import parse_duration, rfc3339
 from vertex_emulator.errors import ApiError, Code, bad_field
 from vertex_emulator.http import faults
-from vertex_emulator.http.api import service
 from vertex_emulator.http.options import options
-from vertex_emulator.http.rendering import json_body, reply
+from vertex_emulator.http.rendering import record_json, reply
+from vertex_emulator.http.request import json_body, service
 
 
 def health() -> Response:
@@ -56,25 +56,25 @@ def after_seconds(body: dict[str, Any]) -> float | None:
         raise bad_field("after", f"{after!r} is not a non-negative duration.") from None
 
 
-def _set_outcome(call: Callable[..., Any], name: str, default_state: str) -> Response:
+def _set_outcome(call: Callable[..., Any], name: str, default_state: str, record_kind: str) -> Response:
     """A ``:setOutcome`` body (``state``, ``error`` a google.rpc.Status, ``at`` or ``after``) applied by ``call``."""
     body = json_body()
     seconds = after_seconds(body)
     error = body.get("error")
     status = None if error is None else wire.parse_status(error, "error")
     found = call(name, str(body.get("state", default_state)), status, body.get("at"), seconds)
-    return reply(service().rendered(found))
+    return reply(record_json(found, record_kind, found.version))
 
 
 def set_outcome(project: str, location: str, job: str) -> Response:
     name = f"projects/{project}/locations/{location}/customJobs/{job}"
-    return _set_outcome(service().set_outcome, name, "JOB_STATE_SUCCEEDED")
+    return _set_outcome(service().set_outcome, name, "JOB_STATE_SUCCEEDED", "CustomJob")
 
 
 def set_resource_outcome(project: str, location: str, resource: str) -> Response:
     """``{"state": "ERROR", "error": {...}, "after": "30s"}``: the resource's transition ends in ERROR."""
     name = f"projects/{project}/locations/{location}/persistentResources/{resource}"
-    return _set_outcome(service().set_resource_outcome, name, "ERROR")
+    return _set_outcome(service().set_resource_outcome, name, "ERROR", "PersistentResource")
 
 
 def reset() -> Response:
