@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.routing import BaseConverter, Map, Rule
+from werkzeug.routing import BaseConverter, Map
 
 from vertex_emulator.http import authz, faults, guard
 from vertex_emulator.http.options import HttpOptions
