@@ -1,6 +1,6 @@
 """Per-call cost through the official SDK, in-process: a GAPIC create + get pair, emulator vs floor.
 
-Both sides run the same ``JobServiceClient`` over REST, routed by ``responses`` through the same
+Both sides run the same ``JobServiceClient`` over REST, routed through the same
 ``client.inprocess.intercept``; only the app behind the routing differs.
 """
 
@@ -29,12 +29,11 @@ def routed(app: Flask) -> Iterator[None]:
     """Vertex AI hosts answered by ``app`` in this process, as ``mock_vertex`` answers them."""
     from vertex_emulator.client.inprocess import intercept  # the client package loads the official SDK (a second)
 
-    mock = intercept(app)
+    interception = intercept(app)
     try:
         yield
     finally:
-        mock.stop()
-        mock.reset()
+        interception.stop()
 
 
 def _client() -> JobServiceClient:
