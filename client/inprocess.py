@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 from requests.sessions import merge_setting
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+from urllib3 import HTTPResponse
 from urllib3.exceptions import MaxRetryError
 
 from vertex_emulator.clock import ManualClock
@@ -193,7 +194,8 @@ class Interception:
             if not retries.is_retry(str(request.method), response.status_code, "Retry-After" in response.headers):
                 return response
             try:
-                retries = retries.increment(method=request.method, url=url, response=response.raw)
+                answered = HTTPResponse(headers=dict(response.headers), status=response.status_code, request_url=url)
+                retries = retries.increment(method=request.method, url=url, response=answered)
             except MaxRetryError as error:
                 if retries.raise_on_status:
                     raise requests.exceptions.RetryError(error, request=request) from None
