@@ -107,7 +107,7 @@ def test_adapter_retries_are_honoured(session: requests.Session) -> None:
 def test_other_hosts_are_refused_and_recorded(session: requests.Session) -> None:
     mock = mock_vertex()
     with mock:
-        with pytest.raises(RefusedHost, match="example.com"):
+        with pytest.raises(RefusedHost, match=r"example\.com"):
             session.get("https://example.com/")
         session.get(f"{HOST}/v1/{PARENT}/customJobs")
         assert [call.url for call in mock.calls] == ["https://example.com/", f"{HOST}/v1/{PARENT}/customJobs"]
