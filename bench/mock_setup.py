@@ -45,5 +45,7 @@ def measure(mocks: int, repeats: int, moto: bool, warm: bool = True) -> list[Row
         return [Row(SECTION, MEASURE, alone, "s", target=f"<= {LIMIT_SECONDS * 1e3:g} ms", met=alone <= LIMIT_SECONDS)]
     result = paired(per_mock(enter_and_leave, mocks), per_mock(moto_peer.enter_and_leave, mocks), repeats, warm)
     return [
-        result.row(SECTION, MEASURE, "s", "enter and leave a fresh mock_aws()", f"<= {RATIO}x moto", result.ratio <= RATIO)
+        result.row(
+            SECTION, MEASURE, "s", "enter and leave a fresh mock_aws()", f"<= {RATIO}x moto", result.ratio <= RATIO
+        )
     ]

@@ -28,7 +28,8 @@ from bench.stats import Row, paired
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_RATIO = 0.7
-DATA_DIR_RATIO = 0.5
+DATA_DIR_RATIO = 0.8
+MOTO_RATIO = 3.0
 PAIR = "create + get custom jobs, threaded server"
 CREATE = "create custom jobs, threaded server, --data-dir"
 FLOOR = "do-nothing Flask app, same server"
@@ -150,7 +151,9 @@ def measure(clients: int, calls: int, repeats: int, moto: bool, warm: bool = Tru
             (PAIR, rate(vertex_pair, url["emulator"]), rate(vertex_pair, url["floor"]), FLOOR, FLOOR_RATIO),
         ]
         if moto:
-            comparisons.append((PAIR, rate(vertex_pair, url["emulator"]), rate(sagemaker_pair, url["moto"]), MOTO, 1.0))
+            comparisons.append(
+                (PAIR, rate(vertex_pair, url["emulator"]), rate(sagemaker_pair, url["moto"]), MOTO, MOTO_RATIO)
+            )
         rows = []
         for name, mine, theirs, baseline_name, at_least in comparisons:
             result = paired(mine, theirs, repeats, warm)
