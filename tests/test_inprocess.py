@@ -115,3 +115,12 @@ def test_other_hosts_are_refused_and_recorded(session: requests.Session) -> None
 
 
 _REAL_SEND = HTTPAdapter.send
+
+
+def test_url_builders_compiled_on_first_use_build_as_werkzeug_does() -> None:
+    """The rules defer their builders (``MatchingRule``); building a URL still works, unknown values as a query."""
+    adapter = routing().url_map.bind("localhost")
+    get_job = next(endpoint for endpoint in routing().routes if endpoint.startswith("GetCustomJob:"))
+    values = {"version": "v1", "project": "p", "location": "l", "job": "7"}
+    assert adapter.build(get_job, values) == "/v1/projects/p/locations/l/customJobs/7"
+    assert adapter.build(get_job, {**values, "view": "full"}) == "/v1/projects/p/locations/l/customJobs/7?view=full"
