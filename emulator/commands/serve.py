@@ -216,6 +216,7 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
         print(f"vertex-emulator storage on {storage.url} (set {HOST_ENV}={storage.url})", flush=True)
     stop.wait()
     server.stop()
+    service.close()
     return _export(service, args.export_on_exit) if args.export_on_exit else 0
 
 
