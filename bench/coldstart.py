@@ -7,12 +7,18 @@ port and the request. The figure users feel is the first real call: a create (a 
 moto, SageMaker ``CreateTrainingJob``), sent as soon as the server says where it listens (retried
 while the port refuses), in a launch of its own. The health check is measured in separate
 launches; moto has no health endpoint, its dashboard ``/moto-api/`` is what its users poll.
+
+Both launch with Python's bytecode cache on, as their users run them: ``pip install`` compiles every
+module of moto, Flask and the emulator, and an editable install writes the cache on first import.
+An environment with ``PYTHONDONTWRITEBYTECODE`` set would otherwise recompile the editable
+emulator's modules from source on every launch while moto's stay compiled.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import subprocess
 import sys
@@ -74,6 +80,9 @@ MOTO = Launch(
 )
 
 
+_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _answered(host: str, port: int, request: Request) -> bool:
     connection = http.client.HTTPConnection(host, port, timeout=DEADLINE_SECONDS)
     try:
@@ -90,7 +99,7 @@ def _answered(host: str, port: int, request: Request) -> bool:
 def seconds_to(launch: Launch, request: Request) -> float:
     """Seconds from launch to a 200 for ``request``; the port is read from the server's own output."""
     started = time.perf_counter()
-    child = subprocess.Popen(launch.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    child = subprocess.Popen(launch.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_ENV)
     try:
         assert child.stdout is not None
         for line in child.stdout:
