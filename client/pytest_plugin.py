@@ -101,6 +101,23 @@ class VertexHarness:
         """End a job now, SUCCEEDED or FAILED (with a google.rpc.Status ``error``)."""
         self.emulator().set_outcome(self.client.job_name(job), state, error, None, None)
 
+    def set_trial_outcome(
+        self,
+        tuning_job: Any,
+        trial_id: str,
+        metrics: dict[str, float] | None = None,
+        infeasible_reason: str | None = None,
+        after: float | None = None,
+    ) -> None:
+        """Decide a trial of a hyperparameter tuning job (an SDK object or its name): its final
+        ``metrics``, or INFEASIBLE with ``infeasible_reason``; now, or ``after`` seconds of running.
+        A trial not started yet gets the outcome when it starts."""
+        name = str(getattr(tuning_job, "resource_name", tuning_job))
+        if "/" not in name:
+            name = f"{self.parent}/hyperparameterTuningJobs/{name}"
+        state = None if infeasible_reason is None else "INFEASIBLE"
+        self.emulator().set_trial_outcome(name, trial_id, metrics, state, infeasible_reason, None, after)
+
 
 @dataclass(frozen=True)
 class _Options:
@@ -119,10 +136,11 @@ def _options(config: pytest.Config) -> _Options:
 
 @contextmanager
 def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, credentials: Any) -> Iterator[None]:
-    """The SDK's global config for one test, REST, fresh before and after; job polls at once on
-    an emulator (its clock, not the SDK's five-second sleep, decides how long a job runs)."""
+    """The SDK's global config for one test, REST, fresh before and after; job and training
+    pipeline polls at once on an emulator (its clock, not the SDK's five-second sleep, decides how
+    long a job runs)."""
     from google.cloud import aiplatform
-    from google.cloud.aiplatform import jobs
+    from google.cloud.aiplatform import jobs, training_jobs
 
     from vertex_emulator.client.sdk import reset_sdk
 
@@ -137,6 +155,7 @@ def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, cr
     )
     if options.target == "emulator":
         monkeypatch.setattr(jobs, "_JOB_WAIT_TIME", 0)
+        monkeypatch.setattr(training_jobs, "_JOB_WAIT_TIME", 0)
     try:
         yield
     finally:

@@ -1,7 +1,8 @@
 """The emulator, driven through its HTTP API by Hypothesis, against a small reference model.
 
 A ``RuleBasedStateMachine`` creates, updates, reboots and deletes persistent resources, submits,
-cancels, completes and deletes custom jobs, and moves the manual clock. Every call is also played
+cancels, completes and deletes custom jobs, creates, cancels and deletes training pipelines (whose
+backing jobs are jobs like the others), and moves the manual clock. Every call is also played
 on :class:`Model`, a few dozen lines that restate the rules from the documentation and README
 without importing any of the emulator's rules, and the two must agree on every answer (status
 and ``google.rpc.Code``) and on every state afterwards.
@@ -15,6 +16,8 @@ The invariants, checked after every step:
   under the jobs; rebooting needs a resource without jobs, deleting cancels them first);
 - every object created can be read, and appears exactly once across the pages of its list;
 - every error is a well-formed ``google.rpc.Status`` with a 4xx code;
+- a training pipeline is listed once, in its backing job's state (``PIPELINE_STATE_X`` for
+  ``JOB_STATE_X``) with its error, or FAILED without a job when the admission refused that job;
 - an operation, once done, holds the resource it worked on (Empty for a delete) or an error;
 - the state exports, and imports into a fresh service to an equal export (the invariant that
   would have caught an update that names one pool twice); in the ``deep`` profile the steps also
@@ -28,6 +31,7 @@ Both admission policies run: ``reject`` refuses a job that does not fit in the f
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +45,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from tests import strategies as s
 from vertex_emulator import store
 from vertex_emulator.clock import ManualClock
+from vertex_emulator.errors import ApiError, Code
 from vertex_emulator.http.app import make_app
 from vertex_emulator.service import Service
 from vertex_emulator.settings import Settings
@@ -54,6 +59,9 @@ PRECONDITION = "FAILED_PRECONDITION"
 NOT_FOUND = "NOT_FOUND"
 EXISTS = "ALREADY_EXISTS"
 TERMINAL = ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
+PIPELINE_TERMINAL = tuple(state.replace("JOB_STATE_", "PIPELINE_STATE_") for state in TERMINAL)
+NO_SUCH_PIPELINE = f"{PARENT}/trainingPipelines/404"
+CUSTOM_TASK = "gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml"
 ERROR_CODES = {"JOB_STATE_FAILED": 13, "JOB_STATE_CANCELLED": 1}
 """The job's ``error.code`` when it ends so; a job failed out of the queue is INVALID_ARGUMENT (3)."""
 
@@ -101,6 +109,16 @@ class Resource(Timed):
 
 
 @dataclass
+class Pipeline:
+    """A training pipeline: its backing job, or the google.rpc.Code of the admission's refusal."""
+
+    job: str | None
+    refused: int | None = None
+    final: tuple[str, int | None] | None = None
+    """State and error code when its job was deleted: the pipeline keeps them."""
+
+
+@dataclass
 class Job(Timed):
     resource: str | None = None
     demand: dict[str, int] = field(default_factory=dict)
@@ -116,6 +134,7 @@ class Model:
         self.now = 0.0
         self.resources: dict[str, Resource] = {}
         self.jobs: dict[str, Job] = {}
+        self.pipelines: dict[str, Pipeline] = {}
         self._order = 0
 
     # ---- time
@@ -342,7 +361,46 @@ class Model:
             return NOT_FOUND
         if job.state not in TERMINAL:
             return PRECONDITION
+        for pipeline in self.pipelines.values():
+            if pipeline.job == name:
+                pipeline.final = self.pipeline_state(pipeline)
         del self.jobs[name]
+        return OK
+
+    # ---- training pipelines
+
+    def create_pipeline(self, resource_id: str, workers: list[dict[str, Any]]) -> tuple[str, Job | None, int | None]:
+        """A pipeline runs the job it holds; an admission refusal is a FAILED pipeline, not an error."""
+        expected, job = self.create_job(resource_id, workers)
+        if expected in (INVALID, PRECONDITION):
+            return OK, None, {INVALID: 3, PRECONDITION: 9}[expected]
+        return expected, job, None
+
+    def pipeline_state(self, pipeline: Pipeline) -> tuple[str, int | None]:
+        """The pipeline's state and error code: its job's, renamed."""
+        if pipeline.final is not None:
+            return pipeline.final
+        if pipeline.job is None:
+            return "PIPELINE_STATE_FAILED", pipeline.refused
+        job = self.jobs[pipeline.job]
+        return job.state.replace("JOB_STATE_", "PIPELINE_STATE_"), job.error_code
+
+    def cancel_pipeline(self, name: str) -> str:
+        pipeline = self.pipelines.get(name)
+        if pipeline is None:
+            return NOT_FOUND
+        if self.pipeline_state(pipeline)[0] in PIPELINE_TERMINAL:
+            return PRECONDITION
+        assert pipeline.job is not None
+        return self.cancel_job(pipeline.job)
+
+    def delete_pipeline(self, name: str) -> str:
+        pipeline = self.pipelines.get(name)
+        if pipeline is None:
+            return NOT_FOUND
+        if self.pipeline_state(pipeline)[0] not in PIPELINE_TERMINAL:
+            return PRECONDITION
+        del self.pipelines[name]
         return OK
 
 
@@ -364,6 +422,20 @@ def check_status(response: Any) -> str:
 
 def answer(response: Any) -> str:
     return OK if response.status_code == 200 else check_status(response)
+
+
+def as_struct(value: Any, key: str = "") -> Any:
+    """A REST worker pool as the SDK puts it in ``trainingTaskInputs``: snake_case keys but a
+    camelCase ``containerSpec``, and every integer (int64 strings too) a float."""
+    if isinstance(value, dict):
+        if key == "containerSpec":
+            return value
+        return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): as_struct(item, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [as_struct(item) for item in value]
+    if (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.isdigit()):
+        return float(value)
+    return value
 
 
 def _pool(pool: dict[str, Any]) -> Pool:
@@ -389,6 +461,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         self.http = make_app(service).test_client()
         self.model = Model(self.policy)
         self.known_jobs: list[str] = []
+        self.known_pipelines: list[str] = []
         self.ended: dict[str, str] = {}
         self.operations: dict[str, tuple[str, str]] = {}
         self.reads = 0
@@ -482,7 +555,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         """A job on on-demand machines: it runs through its states on the clock, holding nothing."""
         self._submit(data, None)
 
-    def _submit(self, data: st.DataObject, resource_id: str | None) -> None:
+    def _workers(self, data: st.DataObject, resource_id: str | None) -> list[dict[str, Any]]:
         resource = self.model.resources.get(f"{PARENT}/persistentResources/{resource_id}")
         workers = []
         for _ in range(data.draw(st.integers(1, 2))):
@@ -491,6 +564,10 @@ class EmulatorMachine(RuleBasedStateMachine):
             else:
                 spec = data.draw(s.hardware())
             workers.append(data.draw(s.worker_pools(data.draw(s.written_differently(spec)), st.integers(1, 3))))
+        return workers
+
+    def _submit(self, data: st.DataObject, resource_id: str | None) -> None:
+        workers = self._workers(data, resource_id)
         job_spec: dict[str, Any] = {"workerPoolSpecs": workers}
         if resource_id:
             job_spec["persistentResourceId"] = resource_id
@@ -519,6 +596,53 @@ class EmulatorMachine(RuleBasedStateMachine):
         name = self._some_job(data)
         self._expect(self.http.delete(f"/v1/{name}"), self.model.delete_job(name), "delete job")
 
+    # ---- training pipelines
+
+    @rule(data=st.data(), resource_id=st.sampled_from(RESOURCE_IDS))
+    def create_pipeline(self, data: st.DataObject, resource_id: str) -> None:
+        """A pipeline as the SDK sends it: its job spec a Struct, snake_case, integers as floats."""
+        workers = self._workers(data, resource_id)
+        inputs = {"worker_pool_specs": [as_struct(worker) for worker in workers], "persistent_resource_id": resource_id}
+        body = {"displayName": "pipe", "trainingTaskDefinition": CUSTOM_TASK, "trainingTaskInputs": inputs}
+        response = self.http.post(f"/v1/{PARENT}/trainingPipelines", json=body)
+        expected, job, refused = self.model.create_pipeline(resource_id, workers)
+        self._expect(response, expected, "create pipeline")
+        if expected != OK:
+            return
+        created = response.get_json()
+        backing = created.get("trainingTaskMetadata", {}).get("backingCustomJob")
+        assert (backing is None) == (job is None), created
+        if job is not None:
+            self.model.add_job(backing, job)
+            self.known_jobs.append(backing)
+        self.model.pipelines[created["name"]] = Pipeline(backing, refused)
+        self.known_pipelines.append(created["name"])
+        event("create pipeline: refused by the admission" if job is None else "create pipeline: runs its job")
+
+    def _some_pipeline(self, data: st.DataObject) -> str:
+        return data.draw(st.sampled_from([*self.known_pipelines, NO_SUCH_PIPELINE]))
+
+    @rule(data=st.data())
+    def cancel_pipeline(self, data: st.DataObject) -> None:
+        name = self._some_pipeline(data)
+        response = self.http.post(f"/v1/{name}:cancel", json={})
+        self._expect(response, self.model.cancel_pipeline(name), "cancel pipeline")
+
+    @rule(data=st.data())
+    def delete_pipeline(self, data: st.DataObject) -> None:
+        name = self._some_pipeline(data)
+        self._expect(self.http.delete(f"/v1/{name}"), self.model.delete_pipeline(name), "delete pipeline")
+
+    def _check_pipelines(self) -> None:
+        """Each pipeline is listed once, in its job's state with its job's error; terminal stays terminal."""
+        listed = self._listed("trainingPipelines", 3)
+        assert sorted(p["name"] for p in listed) == sorted(self.model.pipelines), "every pipeline once"
+        for shown in listed:
+            state, code = self.model.pipeline_state(self.model.pipelines[shown["name"]])
+            assert (shown["state"], shown.get("error", {}).get("code")) == (state, code), shown["name"]
+            if state in PIPELINE_TERMINAL:
+                assert self.ended.setdefault(shown["name"], state) == state, "a terminal state never changes"
+
     # ---- time
 
     @rule(seconds=st.sampled_from((0.5, 1.0, 2.0, 3.0, 7.0)))
@@ -546,6 +670,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         jobs = self._listed("customJobs", 4)
         self._check_resources(resources)
         self._check_jobs(jobs, {resource["name"]: resource["state"] for resource in resources})
+        self._check_pipelines()
         self.reads += 1
         self._read(self.made()[self.reads % len(self.made())])
         operations = list(self.operations)
@@ -660,3 +785,168 @@ def test_an_update_cut_short_by_a_delete_ends_with_an_error() -> None:
     http.delete(f"/v1/{name}")
     done = http.get(f"/v1/{update.get_json()['name']}").get_json()
     assert done["done"] and done["error"]["code"] == 1 and "response" not in done
+
+
+# ------------------------------------------------------------------- hyperparameter tuning jobs
+
+
+class TuningMachine(RuleBasedStateMachine):
+    """Tuning jobs whose trials compete with each other and with plain jobs for one resource's pools.
+
+    Invariants after every step: no pool holds more replicas than it has; a tuning job never has
+    more than ``parallelTrialCount`` open trials (so never more ACTIVE); a trial is open exactly while
+    its CustomJob has not ended, and ACTIVE trials' jobs hold replicas or run; a tuning job that has
+    ended (CANCELLED above all) holds nothing. At the end, with the clock moved far enough, every
+    trial and every tuning job has ended.
+    """
+
+    RESOURCE = f"{PARENT}/persistentResources/pr-a"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.service = Service(clock=ManualClock(), settings=Settings(**DELAYS), seed=5)
+        self.capacity = 3
+        pool = {"id": "p", "machineSpec": {"machineType": "n1-standard-4"}, "replicaCount": str(self.capacity)}
+        self.service.seed_resource(PARENT, "pr-a", {"resourcePools": [pool]})
+        self.tuning: list[str] = []
+
+    def _trial_job(self, replicas: int) -> dict[str, Any]:
+        return {
+            "persistentResourceId": "pr-a",
+            "workerPoolSpecs": [
+                {
+                    "machineSpec": {"machineType": "n1-standard-4"},
+                    "replicaCount": str(replicas),
+                    "containerSpec": {"imageUri": "gcr.io/p/t:1"},
+                }
+            ],
+        }
+
+    @rule(
+        most=st.integers(1, 5),
+        data=st.data(),
+        replicas=st.integers(1, 3),
+        algorithm=st.sampled_from(["RANDOM_SEARCH", "GRID_SEARCH"]),
+    )
+    def create_tuning_job(self, most: int, data: st.DataObject, replicas: int, algorithm: str) -> None:
+        body = {
+            "displayName": "hp",
+            "studySpec": {
+                "metrics": [{"metricId": "loss", "goal": "MINIMIZE"}],
+                "parameters": [{"parameterId": "n", "integerValueSpec": {"minValue": "1", "maxValue": "3"}}],
+                "algorithm": algorithm,
+            },
+            "maxTrialCount": most,
+            "parallelTrialCount": data.draw(st.integers(1, most), label="parallel"),
+            "maxFailedTrialCount": data.draw(st.integers(0, most), label="failed"),
+            "trialJobSpec": self._trial_job(replicas),
+        }
+        try:
+            record = self.service.create_tuning_job(PARENT, body, "v1")
+        except ApiError as error:
+            assert error.code is Code.NOT_FOUND or error.code is Code.FAILED_PRECONDITION, error
+            return
+        self.tuning.append(record.name)
+
+    @rule(replicas=st.integers(1, 2))
+    def create_plain_job(self, replicas: int) -> None:
+        body = {"displayName": "other", "jobSpec": self._trial_job(replicas)}
+        try:
+            self.service.create_job(PARENT, body, "v1")
+        except ApiError as error:
+            assert error.code in (Code.FAILED_PRECONDITION, Code.NOT_FOUND), error
+
+    @rule(data=st.data(), metric=st.floats(0, 1), infeasible=st.booleans())
+    def set_trial_outcome(self, data: st.DataObject, metric: float, infeasible: bool) -> None:
+        if not self.tuning:
+            return
+        name = data.draw(st.sampled_from(self.tuning), label="tuning job")
+        record = self.service.get_tuning_job(name)
+        trial_id = str(data.draw(st.integers(1, int(record.spec["maxTrialCount"])), label="trial"))
+        try:
+            if infeasible:
+                self.service.set_trial_outcome(name, trial_id, state="INFEASIBLE", reason="diverged")
+            else:
+                self.service.set_trial_outcome(name, trial_id, metrics={"loss": metric})
+        except ApiError as error:
+            assert error.code is Code.FAILED_PRECONDITION, error
+
+    @rule(data=st.data())
+    def cancel_tuning_job(self, data: st.DataObject) -> None:
+        if not self.tuning:
+            return
+        name = data.draw(st.sampled_from(self.tuning), label="tuning job")
+        try:
+            self.service.cancel_tuning_job(name)
+        except ApiError as error:
+            assert error.code is Code.FAILED_PRECONDITION and self.service.get_tuning_job(name).terminal
+
+    @rule(data=st.data())
+    def cancel_a_trials_job(self, data: st.DataObject) -> None:
+        """Cancelling a trial's job from outside cancels its tuning job (as deleting the resource does)."""
+        jobs = [trial.custom_job for name in self.tuning for trial in self.service.get_tuning_job(name).open_trials]
+        if not jobs:
+            return
+        try:
+            self.service.cancel_job(data.draw(st.sampled_from(jobs), label="trial job") or "")
+        except ApiError as error:
+            assert error.code is Code.FAILED_PRECONDITION, error
+
+    @rule(seconds=st.sampled_from([0.0, 1.0, 2.0, 6.0]))
+    def advance(self, seconds: float) -> None:
+        self.service.advance(seconds)
+
+    @rule()
+    def delete_resource(self) -> None:
+        try:
+            self.service.delete_resource(self.RESOURCE, "v1")
+        except ApiError as error:
+            assert error.code in (Code.NOT_FOUND, Code.FAILED_PRECONDITION), error
+
+    @invariant()
+    def pools_never_exceed_their_replicas_and_trials_follow_their_jobs(self) -> None:
+        with self.service.lock:
+            resource = self.service.registry.find(self.RESOURCE)
+            if resource is not None:
+                held = resource.holders["p"]
+                assert sum(held.values()) <= self.capacity
+            for name in self.tuning:
+                record = self.service.registry.find(name)
+                open_trials = record.open_trials
+                assert len(open_trials) <= int(record.spec["parallelTrialCount"])
+                for trial in record.trials:
+                    job = self.service.registry.find(trial.custom_job) if trial.custom_job else None
+                    if job is None:
+                        assert trial.state == "INFEASIBLE", "a trial without a job never started"
+                        continue
+                    assert trial.open == (not job.terminal), (trial, job.state)
+                    if trial.state == "ACTIVE":
+                        assert not job.waiting, "an ACTIVE trial's job holds replicas"
+                if record.terminal:
+                    assert not open_trials, "an ended tuning job holds nothing"
+                    assert record.state != "JOB_STATE_CANCELLED" or all(
+                        self.service.registry.find(trial.custom_job).terminal
+                        for trial in record.trials
+                        if trial.custom_job
+                    )
+
+    def teardown(self) -> None:
+        """Trials queue behind each other: each ends within a job's delays once it holds replicas,
+        so the clock moves on, boundedly, until the last of them has ended."""
+        records = [self.service.get_tuning_job(name) for name in self.tuning]
+        for _ in range(1000):
+            if all(record.terminal for record in records):
+                break
+            self.service.advance(10)
+        for name in self.tuning:
+            record = self.service.get_tuning_job(name)
+            assert record.terminal, (name, record.state, [trial.state for trial in record.trials])
+            assert all(trial.state in ("SUCCEEDED", "INFEASIBLE") for trial in record.trials)
+        exported = self.service.export_state()
+        again = Service(clock=ManualClock(), settings=self.service.settings)
+        again.import_state(exported)
+        assert again.export_state() == exported, "tuning jobs and their trials export and import whole"
+
+
+TestTuningJobs = TuningMachine.TestCase
+TestTuningJobs.settings = TestRejectPolicy.settings

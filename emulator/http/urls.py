@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vertex_emulator import iam
-from vertex_emulator.http import api, control, faults, openapi, ui
+from vertex_emulator.http import api, control, faults, openapi, pipelines, tuning, ui
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ _OPS = "<any(v1, v1beta1, ui):prefix>"
 _LOCATION = "projects/<id:project>/locations/<id:location>"
 _RESOURCES = f"/{_VERSION}/{_LOCATION}/persistentResources"
 _JOBS = f"/{_VERSION}/{_LOCATION}/customJobs"
+_PIPELINES = f"/{_VERSION}/{_LOCATION}/trainingPipelines"
+_MODELS = f"/{_VERSION}/{_LOCATION}/models"
+_TUNING = f"/{_VERSION}/{_LOCATION}/hyperparameterTuningJobs"
+_TUNING_PERMISSION = "aiplatform.hyperparameterTuningJobs."
 
 _OPERATION_PARENTS = (
     f"/{_OPS}/{_LOCATION}",
@@ -85,6 +89,103 @@ def _operation_routes() -> list[Route]:
             ),
         ]
     return routes
+
+
+def _pipeline_routes() -> list[Route]:
+    """PipelineService's training pipelines and the ModelService reads of the models they upload."""
+    return [
+        Route(
+            _PIPELINES,
+            ("POST",),
+            pipelines.create_pipeline,
+            "CreateTrainingPipeline",
+            "aiplatform.trainingPipelines.create",
+            body="TrainingPipeline",
+        ),
+        Route(
+            _PIPELINES,
+            ("GET",),
+            pipelines.list_pipelines,
+            "ListTrainingPipelines",
+            "aiplatform.trainingPipelines.list",
+            ("filter", "pageSize", "pageToken", "readMask"),
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>",
+            ("GET",),
+            pipelines.get_pipeline,
+            "GetTrainingPipeline",
+            "aiplatform.trainingPipelines.get",
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>",
+            ("DELETE",),
+            pipelines.delete_pipeline,
+            "DeleteTrainingPipeline",
+            "aiplatform.trainingPipelines.delete",
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>:cancel",
+            ("POST",),
+            pipelines.cancel_pipeline,
+            "CancelTrainingPipeline",
+            "aiplatform.trainingPipelines.cancel",
+        ),
+        Route(
+            _MODELS,
+            ("GET",),
+            pipelines.list_models,
+            "ListModels",
+            "aiplatform.models.list",
+            ("filter", "pageSize", "pageToken", "readMask"),
+        ),
+        Route(f"{_MODELS}/<id:model>", ("GET",), pipelines.get_model, "GetModel", "aiplatform.models.get"),
+        Route(
+            f"{_MODELS}/<id:model>:listVersions",
+            ("GET",),
+            pipelines.list_model_versions,
+            "ListModelVersions",
+            "aiplatform.models.list",
+            ("pageSize", "pageToken", "readMask"),
+        ),
+    ]
+
+
+def _tuning_routes() -> list[Route]:
+    """HyperparameterTuningJob calls (``job_service.proto``), each under its own permission."""
+    return [
+        Route(
+            _TUNING,
+            ("POST",),
+            tuning.create,
+            "CreateHyperparameterTuningJob",
+            _TUNING_PERMISSION + "create",
+            body="HyperparameterTuningJob",
+        ),
+        Route(
+            _TUNING,
+            ("GET",),
+            tuning.list_jobs,
+            "ListHyperparameterTuningJobs",
+            _TUNING_PERMISSION + "list",
+            ("filter", "pageSize", "pageToken", "readMask"),
+        ),
+        Route(f"{_TUNING}/<id:job>", ("GET",), tuning.get, "GetHyperparameterTuningJob", _TUNING_PERMISSION + "get"),
+        Route(
+            f"{_TUNING}/<id:job>",
+            ("DELETE",),
+            tuning.delete,
+            "DeleteHyperparameterTuningJob",
+            _TUNING_PERMISSION + "delete",
+        ),
+        Route(
+            f"{_TUNING}/<id:job>:cancel",
+            ("POST",),
+            tuning.cancel,
+            "CancelHyperparameterTuningJob",
+            _TUNING_PERMISSION + "cancel",
+        ),
+    ]
 
 
 ROUTES: list[Route] = [
@@ -147,6 +248,8 @@ ROUTES: list[Route] = [
     Route(f"{_JOBS}/<id:job>", ("GET",), api.get_job, "GetCustomJob", "aiplatform.customJobs.get"),
     Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob", "aiplatform.customJobs.delete"),
     Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob", "aiplatform.customJobs.cancel"),
+    *_pipeline_routes(),
+    *_tuning_routes(),
     *_operation_routes(),
     Route("/", ("GET",), ui.page, "WebPage", media="text/html"),
     Route("/emulator/ui/", ("GET",), ui.page, "WebPage", media="text/html"),
@@ -165,6 +268,18 @@ ROUTES: list[Route] = [
         ("POST",),
         control.set_outcome,
         "SetJobOutcome",
+    ),
+    Route(
+        f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials",
+        ("GET",),
+        tuning.trials,
+        "ListTrialsView",
+    ),
+    Route(
+        f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials/<id:trial>:setOutcome",
+        ("POST",),
+        tuning.set_trial_outcome,
+        "SetTrialOutcome",
     ),
     Route("/emulator/v1/openapi.json", ("GET",), openapi.openapi, "OpenApi"),
     Route("/emulator/v1/faults", ("GET",), faults.list_faults, "ListFaults"),

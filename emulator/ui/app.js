@@ -91,7 +91,7 @@
   // ------------------------------------------------------------------ small pieces of the page
 
   const shortId = (name) => name.slice(name.lastIndexOf("/") + 1);
-  const stateLabel = (state) => (state || "UNKNOWN").replace(/^JOB_STATE_/, "");
+  const stateLabel = (state) => (state || "UNKNOWN").replace(/^(JOB|PIPELINE)_STATE_/, "");
   const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
   function badge(state) {
@@ -172,6 +172,43 @@
       h("code", {}, shortId(ref.name)),
       ` · ${plural(ref.replicas, "replica")} `,
       ref.state ? badge(ref.state) : null,
+      ref.pipeline ? pipelineOf(ref.pipeline) : null,
+    );
+  }
+
+  function pipelineOf(pipeline) {
+    return h(
+      "span",
+      { class: "owner", dataset: { pipeline: pipeline.name } },
+      " · for pipeline ",
+      h("span", { class: "pipeline-name" }, pipeline.displayName || shortId(pipeline.name)),
+      " ",
+      h("code", {}, shortId(pipeline.name)),
+    );
+  }
+
+  function pipelines(list) {
+    // Each training pipeline with the backing custom job it runs (and that job's state) and its model.
+    return h(
+      "table",
+      { class: "pipelines" },
+      h("caption", {}, "Training pipelines"),
+      h("thead", {}, h("tr", {}, ["Pipeline", "State", "Created", "Backing custom job", "Model", "Error"]
+        .map((title) => h("th", { scope: "col" }, title)))),
+      h("tbody", {}, list.map((item) => h(
+        "tr",
+        { dataset: { pipeline: item.name, state: item.state } },
+        h("th", { scope: "row" }, h("span", { class: "pipeline-name" }, item.displayName), h("br"),
+          h("code", {}, shortId(item.name))),
+        h("td", {}, badge(item.state)),
+        h("td", {}, when(item.createTime)),
+        h("td", { class: "backing-job" }, item.backingCustomJob
+          ? [h("code", { dataset: { job: item.backingCustomJob.name } }, shortId(item.backingCustomJob.name)), " ",
+            item.backingCustomJob.state ? badge(item.backingCustomJob.state) : "deleted"]
+          : h("span", { class: "muted" }, "none")),
+        h("td", {}, item.model ? h("code", {}, item.model.split("/models/")[1]) : h("span", { class: "muted" }, "—")),
+        h("td", { class: "error-text" }, errorText(item.error)),
+      ))),
     );
   }
 
@@ -249,6 +286,63 @@
     );
   }
 
+  // ------------------------------------------------------- hyperparameter tuning jobs and trials
+
+  function trialMeasurement(trial) {
+    const metrics = Object.entries(trial.metrics || {}).map(([id, value]) => `${id} ${Number(value).toPrecision(4)}`);
+    if (!metrics.length) return trial.infeasibleReason ? h("span", { class: "error-text" }, trial.infeasibleReason) : "—";
+    return h(
+      "span",
+      {},
+      metrics.join(", "),
+      trial.measurementSource === "stand-in"
+        ? h("span", { class: "badge stand-in", title: "The emulator's deterministic stand-in, not a result" }, "stand-in")
+        : null,
+    );
+  }
+
+  function trialRow(trial) {
+    const values = Object.entries(trial.parameters).map(([id, value]) => `${id}=${value}`).join(" ");
+    return h(
+      "tr",
+      { dataset: { trial: trial.id, holds: String(trial.holdsReplicas) } },
+      h("td", {}, trial.id),
+      h("td", {}, badge(trial.state)),
+      h("td", {}, h("code", {}, values)),
+      h("td", { class: "holds" }, trial.holdsReplicas ? "holds replicas" : "—"),
+      h("td", {}, trialMeasurement(trial)),
+      h("td", {}, trial.customJob ? h("code", {}, shortId(trial.customJob)) : "—"),
+    );
+  }
+
+  function tuningJob(job) {
+    const holding = job.trials.filter((trial) => trial.holdsReplicas).length;
+    return h(
+      "article",
+      { class: "tuning-job", dataset: { name: job.name } },
+      h("h5", {}, job.displayName || job.id, " ", h("code", {}, job.id), " ", badge(job.state)),
+      h(
+        "p",
+        { class: "muted" },
+        `${plural(job.trials.length, "trial")} of ${job.maxTrialCount}, ${job.parallelTrialCount} at once` +
+          (job.resource ? ` on ${job.resource}` : "") + ` · ${holding} holding replicas`,
+      ),
+      job.error ? h("p", { class: "error-text" }, errorText(job.error)) : null,
+      h(
+        "table",
+        { class: "trials", "aria-label": `Trials of ${job.displayName || job.id}` },
+        h("thead", {}, h("tr", {}, ...["Trial", "State", "Parameters", "Replicas", "Final measurement", "Job"]
+          .map((title) => h("th", { scope: "col" }, title)))),
+        h("tbody", {}, job.trials.map(trialRow)),
+      ),
+    );
+  }
+
+  function tuningJobs(list) {
+    if (!list || !list.length) return null;
+    return h("section", { class: "tuning-jobs" }, h("h4", {}, "Hyperparameter tuning jobs"), list.map(tuningJob));
+  }
+
   function scope(item) {
     const counts = item.jobCounts
       ? Object.entries(item.jobCounts).map(([state, count]) => `${count} ${stateLabel(state).toLowerCase()}`)
@@ -261,6 +355,10 @@
       item.persistentResources.length
         ? item.persistentResources.map(resource)
         : h("p", { class: "muted" }, "No persistent resource here."),
+      item.trainingPipelines && item.trainingPipelines.length
+        ? [h("h4", { class: "pipelines-title" }, "Training pipelines"), pipelines(item.trainingPipelines)]
+        : null,
+      tuningJobs(item.tuningJobs),
       h("h4", { class: "operations-title" }, "Operations in flight"),
       operations(item.operationsInFlight),
     );
