@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, memory, mock_setup, scaling, sdk_calls, throughput
+from bench import coldstart, job_kinds, memory, mock_setup, scaling, sdk_calls, throughput
 from bench.stats import Row, table
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -58,6 +58,7 @@ SECTIONS: dict[str, Callable[[Plan, bool], list[Row]]] = {
     "coldstart": lambda plan, moto: coldstart.measure(plan.coldstart_repeats, moto, plan.warm),
     "setup": lambda plan, moto: mock_setup.measure(plan.mocks, plan.sdk_repeats, moto, plan.warm),
     "sdk": lambda plan, moto: sdk_calls.measure(plan.sdk_calls, plan.sdk_repeats, moto, plan.warm),
+    "kinds": lambda plan, moto: job_kinds.measure(plan.sdk_calls, plan.sdk_repeats, plan.warm),
     "http": lambda plan, moto: throughput.measure(plan.clients, plan.http_calls, plan.http_repeats, moto, plan.warm),
     "scaling": lambda plan, moto: scaling.measure(
         plan.sizes, plan.pools, plan.scaling_calls, plan.scaling_repeats, plan.warm

@@ -44,6 +44,9 @@ def test_every_section_reports_its_figures(results: dict) -> None:
     cold = [row.measure for row in rows if row.section == "cold start"]
     assert any("first answered create" in measure for measure in cold)
     assert any("health" in measure for measure in cold)
+    calls = [row.measure for row in rows if row.section == "per call (SDK, in-process)"]
+    assert any("training_pipeline" in measure for measure in calls)
+    assert any("hyperparameter_tuning_job" in measure for measure in calls)
     assert {"scaling, 1 pool", "scaling, 2 pools"} <= sections
     measures = [row.measure for row in rows]
     assert sum("admit" in measure for measure in measures) == 2
