@@ -19,6 +19,7 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from vertex_emulator import descriptors, wire
+from vertex_emulator.versions import VERSIONS
 
 SDK = "google.cloud.aiplatform_v1"
 
@@ -53,7 +54,7 @@ def test_serve_imports_no_sdk_on_its_way_to_serving() -> None:
 
 def test_warming_loads_every_message_the_wire_parses() -> None:
     wire.warm()
-    for version in wire.VERSIONS:
+    for version in VERSIONS:
         for message in wire.REQUEST_FIELD:
             assert wire.message_class(version, message).DESCRIPTOR.name == message
 
@@ -93,7 +94,7 @@ print(code, answered, sorted(m for m in sys.modules if m.startswith("google.clou
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A descriptor cache of its own, written from the official types this test process has."""
     monkeypatch.setenv(descriptors.CACHE_ENV, str(tmp_path))
-    for version in wire.VERSIONS:
+    for version in VERSIONS:
         assert descriptors.write_cache(version) is not None
     return tmp_path
 
@@ -111,7 +112,7 @@ def test_serve_answers_its_first_create_without_importing_the_package(cache: Pat
 
 
 def test_cached_descriptors_are_the_official_ones(cache: Path) -> None:
-    for version in wire.VERSIONS:
+    for version in VERSIONS:
         path = descriptors.cache_file(version)
         assert path is not None and path.parent == cache
         pool = descriptors.read_pool(path)

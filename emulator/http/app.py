@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from werkzeug.routing import BaseConverter, Map, Rule
 
 from vertex_emulator.http import authz, faults, guard
 from vertex_emulator.http.options import HttpOptions
-from vertex_emulator.http.rendering import MAX_BODY_BYTES, check_query, current_route, install_error_handlers
-from vertex_emulator.http.urls import ROUTES, Route
+from vertex_emulator.http.rendering import install_error_handlers
+from vertex_emulator.http.request import MAX_BODY_BYTES
+from vertex_emulator.http.routes import Route
+from vertex_emulator.http.urls import ROUTES
 from vertex_emulator.service import Service
 
 ROOT = str(Path(__file__).resolve().parent.parent)
@@ -33,14 +35,6 @@ class IdConverter(BaseConverter):
     """One path segment that stops at ``:``, so ``.../jobs/123:cancel`` splits as Google's rules do."""
 
     regex = r"[^/:]+"
-
-
-def _check_query() -> None:
-    if not request.query_string:
-        return  # most calls have no query: nothing to look up
-    route = current_route()
-    if route is not None:
-        check_query(*route.query)
 
 
 class MatchingRule(Rule):
@@ -122,7 +116,7 @@ def make_app(service: Service | None = None, options: HttpOptions | None = None)
     app.extensions["vertex_emulator_options"] = options or HttpOptions()
     app.extensions["vertex_emulator_faults"] = faults.Faults()
     app.extensions["vertex_emulator_routes"] = shared.routes
-    for hook in (guard.refuse_early, faults.inject, _check_query, authz.authorize):
+    for hook in (guard.refuse_early, faults.inject, guard.refuse_unknown_query, authz.authorize):
         app.before_request(hook)
     install_error_handlers(app)
     _synchronous(hook for hooks in app.before_request_funcs.values() for hook in hooks)
