@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import PARENT, demo_pool, new_service
 from tests.pipeline_bodies import pipeline_body, task_inputs, worker_pools
+from vertex_emulator import store
 from vertex_emulator.domain import jobs, pipelines
 from vertex_emulator.http.app import make_app
 from vertex_emulator.service import Service
@@ -221,3 +223,24 @@ def test_the_state_exports_and_imports_with_pipelines_and_models(api: Api) -> No
     other.advance(1)
     other.set_outcome(other.get_pipeline(running["name"]).job, jobs.SUCCEEDED, None, None, None)
     assert other.get_pipeline(running["name"]).state == pipelines.SUCCEEDED
+
+
+def test_a_data_dir_keeps_pipelines_and_models_across_a_restart(api: Api, tmp_path: Path) -> None:
+    kept = store.attach(api.service, tmp_path)
+    done = api.create(pipeline_body(model=True))
+    api.service.advance(1)
+    api.finish(done)
+    running = api.create(pipeline_body())
+    api.service.advance(1)
+    before = api.service.export_state()
+    kept.close()
+    again = new_service(job_duration=None)
+    reopened = store.attach(again, tmp_path)
+    try:
+        assert reopened.restored and again.export_state() == before
+        again.cancel_pipeline(running["name"])
+        assert again.get_pipeline(running["name"]).state == pipelines.CANCELLED
+        model, _ = again.get_model(api.get(done["name"])["modelToUpload"]["name"] + "@default")
+        assert model.render()["trainingPipeline"] == done["name"]
+    finally:
+        reopened.close()
