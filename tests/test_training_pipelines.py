@@ -11,6 +11,7 @@ from tests.conftest import PARENT, demo_pool, new_service
 from tests.pipeline_bodies import pipeline_body, task_inputs, worker_pools
 from vertex_emulator import store
 from vertex_emulator.domain import jobs, pipelines
+from vertex_emulator.errors import ApiError
 from vertex_emulator.http.app import make_app
 from vertex_emulator.service import Service
 
@@ -38,7 +39,8 @@ class Api:
         return self.get(pipeline["name"])["trainingTaskMetadata"]["backingCustomJob"]
 
     def finish(self, pipeline: dict[str, Any], state: str = jobs.SUCCEEDED, **error: Any) -> dict[str, Any]:
-        self.service.set_outcome(self.job_of(pipeline), state, error or None, None, None)
+        """End the pipeline's job: the outcome of a pipeline, by its name, is its job's."""
+        self.service.set_outcome(pipeline["name"], state, error or None, None, None)
         return self.get(pipeline["name"])
 
     def nothing_made(self) -> None:
@@ -156,6 +158,8 @@ def test_parent_model_adds_a_version_and_model_id_names_the_model(api: Api) -> N
 def test_an_admission_refusal_fails_the_pipeline_without_a_job(api: Api) -> None:
     never = api.create(pipeline_body(task_inputs(worker_pool_specs=worker_pools(replica_count=3))))
     assert never["state"] == pipelines.FAILED and never["endTime"]
+    with pytest.raises(ApiError, match="has no backing job"):
+        api.service.set_outcome(never["name"], jobs.SUCCEEDED, None, None, None)
     assert never["error"]["code"] == 3 and "trainingTaskMetadata" not in never
     assert api.http.get(f"/v1/{PARENT}/customJobs").json.get("customJobs", []) == []
     api.create(pipeline_body(task_inputs(worker_pool_specs=worker_pools(replica_count=2))))

@@ -159,7 +159,8 @@ class PipelineCalls(Core):
     @api
     def overview(self) -> dict[str, Any]:
         """The web page's overview with each scope's pipelines, and each pool's holders and queued
-        jobs naming the pipeline they run for (``Service`` puts this class before ``ControlCalls``)."""
+        jobs naming the pipeline they run for (``Service`` puts this class before ``ControlCalls``,
+        whose ``overview`` and ``set_outcome`` these extend)."""
         body: dict[str, Any] = super().overview()
         for scope in body["scopes"]:
             records = self.registry.scope((scope["project"], scope["location"]))
@@ -175,6 +176,18 @@ class PipelineCalls(Core):
                         if owner is not None:
                             ref["pipeline"] = pipelines.owner_ref(owner)
         return body
+
+    @api
+    def set_outcome(
+        self, name: str, state: str, error: dict[str, Any] | None, at: str | None, after: float | None
+    ) -> CustomJob:
+        """A pipeline's outcome is its backing job's: ``set_outcome`` of a pipeline sets its job's."""
+        pipeline = self.registry.find(name, TrainingPipeline)
+        if pipeline is not None:
+            if pipeline.job is None:
+                raise failed_precondition(f'TrainingPipeline "{name}" is {pipeline.state} and has no backing job.')
+            name = pipeline.job
+        return super().set_outcome(name, state, error, at, after)
 
     def _job_state(self, name: str | None) -> str | None:
         job = self.registry.find(name, CustomJob) if name else None
