@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import PARENT, demo_pool, job_body
 from tests.serving import ROOT
-from vertex_emulator import snapshot
 from vertex_emulator.clock import ManualClock
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.urls import ROUTES

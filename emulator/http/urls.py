@@ -147,6 +147,10 @@ def _pipeline_routes() -> list[Route]:
             "ListModelVersions",
             "aiplatform.models.list",
             ("pageSize", "pageToken", "readMask"),
+        ),
+    ]
+
+
 def _tuning_routes() -> list[Route]:
     """HyperparameterTuningJob calls (``job_service.proto``), each under its own permission."""
     return [
