@@ -88,6 +88,16 @@ def test_the_jobs_error_is_the_pipelines(api: Api) -> None:
     assert api.http.get(MODELS).json == {"models": []}
 
 
+def test_the_control_apis_outcome_of_a_pipeline_is_its_jobs(api: Api) -> None:
+    created = api.create(pipeline_body())
+    api.service.advance(1)
+    answer = api.http.post(
+        f"/emulator/v1/{created['name']}:setOutcome", json={"state": jobs.FAILED, "error": {"code": 3, "message": "x"}}
+    )
+    assert answer.status_code == 200 and answer.json["name"] == api.job_of(created)
+    assert api.get(created["name"])["error"] == {"code": 3, "message": "x"}
+
+
 def test_cancel_goes_through_the_job(api: Api) -> None:
     api.service.settings = type(api.service.settings)(job_duration=None, cancel_delay=3)
     created = api.create(pipeline_body())
