@@ -78,7 +78,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "Check a CustomJob (REST body, or the gcloud ai custom-jobs create --config YAML), or a "
             "TrainingPipeline of the custom task (REST body, or the SDK's TrainingPipeline.to_dict), against a "
             "persistent resource as 'gcloud ai persistent-resources describe --format=json|yaml' prints it, "
-            "with the emulator's admission rule; or, after --, a gcloud ai custom-jobs create command line. "
+            "with the emulator's admission rule; or, after --, a gcloud ai custom-jobs create command line; "
+            "or a HyperparameterTuningJob body, its trial spec with parallelTrialCount trials at once. "
             "Exit 0 admitted, 1 refused, 2 unreadable input or a command gcloud would refuse."
         ),
     )
