@@ -67,7 +67,11 @@ def _set_outcome(call: Callable[..., Any], name: str, default_state: str, record
 
 
 def set_outcome(project: str, location: str, job: str) -> Response:
-    name = f"projects/{project}/locations/{location}/customJobs/{job}"
+    return outcome_of(f"projects/{project}/locations/{location}/customJobs/{job}")
+
+
+def outcome_of(name: str) -> Response:
+    """Decide how the job ``name`` ends (a training pipeline's name stands for its backing job)."""
     return _set_outcome(service().set_outcome, name, "JOB_STATE_SUCCEEDED", "CustomJob")
 
 
