@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vertex_emulator import iam
-from vertex_emulator.http import api, control, faults, openapi, ui
+from vertex_emulator.http import api, control, faults, logging_api, openapi, ui
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,7 @@ ROUTES: list[Route] = [
     Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob", "aiplatform.customJobs.delete"),
     Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob", "aiplatform.customJobs.cancel"),
     *_operation_routes(),
+    Route("/v2/entries:list", ("POST",), logging_api.entries_list, "ListLogEntries"),
     Route("/", ("GET",), ui.page, "WebPage", media="text/html"),
     Route("/emulator/ui/", ("GET",), ui.page, "WebPage", media="text/html"),
     Route("/emulator/ui/<asset>", ("GET",), ui.asset, "WebPageAsset", media="text/*"),
