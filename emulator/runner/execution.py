@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from vertex_emulator.runner import launch, processes
 from vertex_emulator.runner.environment import Trial
-from vertex_emulator.runner.logs import LogBook
+from vertex_emulator.runner.logs import LINES_PER_JOB, LogBook
 from vertex_emulator.runner.outcome import FAILED_CODE
 from vertex_emulator.runner.run import JobRun, RunSettings
 
@@ -56,7 +56,7 @@ class ExecutionOptions:
     work_dir: Path | None = None
     """Where each job's packages and metric files go; a temporary folder removed at close when unset."""
     cwd: str = field(default_factory=os.getcwd)
-    lines_per_job: int | None = None
+    lines_per_job: int = LINES_PER_JOB
 
 
 class LocalExecution:

@@ -1,0 +1,123 @@
+"""The command-line options of local execution, shared by ``serve`` and ``exec``.
+
+Local execution runs commands that arrive in API requests, so it is off unless asked for, and
+``serve`` refuses it on an address beyond loopback unless ``--allow-remote-execution`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from vertex_emulator.runner import launch, processes
+from vertex_emulator.runner.execution import ExecutionOptions, LocalExecution, default_max_processes
+from vertex_emulator.runner.logs import LINES_PER_JOB
+
+NONE = "none"
+LOCAL = "local"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _image(text: str) -> tuple[str, str]:
+    try:
+        return launch.parse_image_mapping(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text.removesuffix("s"))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("local execution (runs the commands jobs name, on this machine)")
+    group.add_argument(
+        "--execution",
+        choices=(NONE, LOCAL),
+        default=NONE,
+        help="none (default): jobs end on the clock; local: each replica runs as a local process",
+    )
+    group.add_argument(
+        "--image",
+        dest="images",
+        action="append",
+        type=_image,
+        default=[],
+        metavar="IMAGE=COMMAND",
+        help="the local command line of a container image whose spec names no command (repeatable)",
+    )
+    group.add_argument(
+        "--python", default=sys.executable, metavar="PATH", help="interpreter of python_package_spec jobs"
+    )
+    group.add_argument(
+        "--max-processes",
+        type=_positive,
+        default=default_max_processes(),
+        metavar="N",
+        help="replica processes running at once; jobs beyond it wait (default: 4 per CPU, at least 8)",
+    )
+    group.add_argument(
+        "--grace-period",
+        type=_seconds,
+        default=processes.GRACE_SECONDS,
+        metavar="SECONDS",
+        help="SIGTERM to SIGKILL when a job is cancelled or stopped (default 10)",
+    )
+    group.add_argument(
+        "--log-lines",
+        type=_positive,
+        default=LINES_PER_JOB,
+        metavar="N",
+        help="log entries kept per job, the last N (default 10000)",
+    )
+    group.add_argument(
+        "--allow-remote-execution",
+        action="store_true",
+        help="allow --execution local on an address beyond loopback (anyone who reaches it runs commands here)",
+    )
+
+
+def refusal(args: argparse.Namespace, host: str) -> str | None:
+    """Why ``serve`` must not start local execution on ``host``, or None."""
+    if args.execution == LOCAL and host not in LOOPBACK_HOSTS and not args.allow_remote_execution:
+        return (
+            f"--execution local runs the commands of API requests on this machine; it is refused on {host} "
+            "(beyond loopback) unless --allow-remote-execution is given"
+        )
+    return None
+
+
+def build_execution(args: argparse.Namespace, storage_host: str | None = None) -> LocalExecution | None:
+    """The execution the options ask for: None keeps clock-driven jobs."""
+    if args.execution != LOCAL:
+        return None
+    options = ExecutionOptions(
+        launch=launch.LaunchOptions(
+            images=dict(args.images),
+            python=args.python,
+            storage_host=storage_host or os.environ.get("STORAGE_EMULATOR_HOST"),
+        ),
+        max_processes=args.max_processes,
+        grace=args.grace_period,
+        lines_per_job=args.log_lines,
+    )
+    return LocalExecution(options)
+
+
+def announcement(execution: LocalExecution) -> str:
+    """What ``serve`` says at start when local execution is on."""
+    return (
+        "vertex-emulator: local execution is ON: jobs run their replicas' commands on this machine "
+        f"(at most {execution.options.max_processes} processes at once)"
+    )
