@@ -131,8 +131,8 @@ def test_a_stop_terms_then_kills_and_leaves_no_process(execution: tuple[LocalExe
     three = job(3, pool(stubborn), pool("import time; time.sleep(60)", replicas=2))
     runner.started(three, 0)
     pids = wait_for_pids(runner, three.name, 3)
-    runner.stopped(three, {"code": 1, "message": "CANCELED"}, 0)
-    assert ends.wait(three.name) == ("JOB_STATE_CANCELLED", {"code": 1, "message": "CANCELED"})
+    runner.stopped(three, "cancelled", 0)
+    assert ends.wait(three.name) == ("JOB_STATE_CANCELLED", None)
     assert not any(group_alive(pid) for pid in pids)
 
 
@@ -154,8 +154,9 @@ def test_a_mapped_image_runs_its_local_command(execution: tuple[LocalExecution, 
     mapped = job(5, {**pool(""), "containerSpec": {"imageUri": "sleeper:1"}})
     runner.started(mapped, 0)
     pids = wait_for_pids(runner, mapped.name, 1)
-    runner.stopped(mapped, None, 0)
-    assert ends.wait(mapped.name) == ("JOB_STATE_CANCELLED", None)
+    runner.stopped(mapped, "resource deleted", 0)
+    assert runner.wait_idle(BOUND)
+    assert mapped.name not in ends.ended
     assert wait_gone(pids)
 
 
@@ -170,7 +171,7 @@ def test_jobs_beyond_max_processes_wait_and_one_too_large_fails(execution: tuple
     runner.started(job(8, pool("", replicas=5)), 0)
     state, error = ends.wait(JOB.format(8))
     assert state == "JOB_STATE_FAILED" and "--max-processes" in error["message"]
-    runner.stopped(big, None, 0)
+    runner.stopped(big, "cancelled", 0)
     assert ends.wait(waiting.name) == ("JOB_STATE_SUCCEEDED", None)
     messages = [entry.message for entry in runner.logs.entries() if entry.job_id == "7"]
     assert messages[0] == "Waiting for 2 free local process slots (--max-processes)."

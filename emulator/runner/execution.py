@@ -22,14 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from vertex_emulator.errors import ApiError
 from vertex_emulator.runner import launch, processes
 from vertex_emulator.runner.environment import Trial
 from vertex_emulator.runner.logs import LINES_PER_JOB, LogBook
 from vertex_emulator.runner.outcome import FAILED_CODE
-from vertex_emulator.runner.run import JobRun, RunSettings
+from vertex_emulator.runner.run import Ending, JobRun, OnEnd, RunSettings
 
 CANCELLED = "JOB_STATE_CANCELLED"
 FAILED = "JOB_STATE_FAILED"
+CANCELLING_REASON = "cancelled"
+"""The reason ``stopped`` gets when the job is being cancelled (``core.hooks.CANCELLED``)."""
 
 
 def default_max_processes() -> int:
@@ -75,7 +78,7 @@ class LocalExecution:
         )
         self.finisher: Finisher | None = None
         self.trial_of: Callable[[Job, Path], Trial | None] = lambda job, folder: None
-        self.on_end: Callable[[JobRun, str, dict[str, Any] | None], None] | None = None
+        self.on_end: OnEnd | None = None
         self._lock = threading.Lock()
         self._waiting: deque[JobRun] = deque()
         self._runs: dict[str, JobRun] = {}
@@ -106,19 +109,21 @@ class LocalExecution:
                 run.log(f"Waiting for {len(run.replicas)} free local process slots (--max-processes).")
             self._admit()
 
-    def stopped(self, job: Job, reason: dict[str, Any] | None, at: float) -> None:
-        """Stop the job's processes; it ends CANCELLED with ``reason`` once they are gone."""
+    def stopped(self, job: Job, reason: str, at: float) -> None:
+        """Stop the job's processes. A job being cancelled ends CANCELLED once they are gone; for
+        any other reason (its resource deleted, the clock ended it, the emulator stops) the
+        service has ended it already."""
+        ending = (CANCELLED, None) if reason == CANCELLING_REASON else None
         with self._lock:
             run = self._runs.get(job.name)
             if run is None:
                 return
+            run.log(f"Stopping the job's replicas: {reason}.")
             if run in self._waiting:
                 self._waiting.remove(run)
                 self._in_use += len(run.replicas)
-                run.stop(CANCELLED, reason)
                 run.start()
-                return
-        run.stop(CANCELLED, reason)
+        run.stop(ending)
 
     # ------------------------------------------------------------------------ internals
 
@@ -132,18 +137,21 @@ class LocalExecution:
         run.log(message, "ERROR")
         with self._lock:
             self._in_use += len(run.replicas)
-        self._ended(run, FAILED, {"code": FAILED_CODE, "message": message})
+        self._ended(run, (FAILED, {"code": FAILED_CODE, "message": message}))
 
-    def _ended(self, run: JobRun, state: str, error: dict[str, Any] | None) -> None:
+    def _ended(self, run: JobRun, ending: Ending | None) -> None:
         if self.on_end is not None:
-            self.on_end(run, state, error)
+            self.on_end(run, ending)
         with self._lock:
             self._runs.pop(run.job_name, None)
             self._in_use -= len(run.replicas)
             self._admit()
             closed = self._closed
-        if self.finisher is not None and not closed:
-            self.finisher.finish_job(run.job_name, state, error)
+        if self.finisher is not None and ending is not None and not closed:
+            try:
+                self.finisher.finish_job(run.job_name, *ending)
+            except ApiError:
+                run.log("The job had ended already (the clock, a set outcome, or its resource).")
 
     # ------------------------------------------------------------------------ inspection
 
@@ -171,7 +179,7 @@ class LocalExecution:
             self._waiting.clear()
             runs = list(self._runs.values())
         for run in runs:
-            run.stop(CANCELLED, None)
+            run.stop(None)
             if run in waiting:
                 self._in_use += len(run.replicas)
                 run.start()

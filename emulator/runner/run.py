@@ -32,7 +32,9 @@ READER_JOIN_SECONDS = 5.0
 INHERITED_PREFIXES = ("CLUSTER_SPEC", "TF_CONFIG", "AIP_", "CLOUD_ML_", "MASTER_", "WORLD_SIZE", "RANK")
 """Variables of the emulator's own environment a replica never inherits: Vertex AI sets them."""
 
-Ending = Callable[["JobRun", str, "dict[str, Any] | None"], None]
+Ending = tuple[str, "dict[str, Any] | None"]
+"""A job's end as the service takes it: its state and its google.rpc.Status error."""
+OnEnd = Callable[["JobRun", "Ending | None"], None]
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,10 @@ def base_environment(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 class JobRun:
-    """The processes of one job; ``on_end(run, state, error)`` is called once, after all have ended."""
+    """The processes of one job; ``on_end(run, ending)`` is called once, after all have ended."""
 
     def __init__(
-        self, job_name: str, job_spec: Mapping[str, Any], settings: RunSettings, on_end: Ending, trial: Trial | None
+        self, job_name: str, job_spec: Mapping[str, Any], settings: RunSettings, on_end: OnEnd, trial: Trial | None
     ) -> None:
         self.job_name = job_name
         self.job_spec = job_spec
@@ -103,11 +105,12 @@ class JobRun:
     def start(self) -> None:
         self.thread.start()
 
-    def stop(self, state: str, error: dict[str, Any] | None) -> None:
-        """End the job as ``state`` once its processes are stopped, unless they decided already."""
+    def stop(self, ending: Ending | None) -> None:
+        """Stop the processes, then end the job as ``ending`` says (None: the service ended it
+        already), unless the processes decided first."""
         with self._cond:
             if self._decision is None:
-                self._decision = ("stopped", (state, error))
+                self._decision = ("stopped", ending)
             self._cond.notify_all()
 
     @property
@@ -120,7 +123,10 @@ class JobRun:
     # ------------------------------------------------------------------- the thread
 
     def _main(self) -> None:
-        state, error = "JOB_STATE_FAILED", {"code": 13, "message": "The emulator could not run the job's replicas."}
+        ending: Ending | None = (
+            "JOB_STATE_FAILED",
+            {"code": 13, "message": "The emulator could not run the job's replicas."},
+        )
         try:
             self.log("Waiting for training program to start.")
             try:
@@ -128,13 +134,13 @@ class JobRun:
             except launch.LaunchError as failure:
                 self._decide("failed_to_start", str(failure))
             self._await_decision()
-            state, error = self._conclude()
+            ending = self._conclude()
         except Exception as failure:
             self.log(f"The emulator could not run the job's replicas: {failure!r}", "ERROR")
             raise
         finally:
             self._reap_all()
-            self.on_end(self, state, error)
+            self.on_end(self, ending)
 
     def _decide(self, kind: str, detail: Any) -> None:
         with self._cond:
@@ -247,7 +253,7 @@ class JobRun:
                 self._decision = ("succeeded", running)
             self._cond.notify_all()
 
-    def _conclude(self) -> tuple[str, dict[str, Any] | None]:
+    def _conclude(self) -> Ending | None:
         assert self._decision is not None
         kind, detail = self._decision
         self._reap_all()
