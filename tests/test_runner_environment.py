@@ -95,17 +95,14 @@ def test_evaluators_are_never_in_tf_config_cluster() -> None:
     assert tf_config["task"]["type"] == "evaluator"
 
 
-def test_a_trial_gets_its_directories_metric_file_and_arguments() -> None:
-    trial = Trial("7", {"learning_rate": 0.01, "layers": 3.0, "optimizer": "adam"}, "/tmp/t7/output.metrics")
-    env = Cluster(JOB, SPEC, PORTS, trial).environment(Replica(0, 0))
+def test_a_trial_gets_its_id_and_metric_file() -> None:
+    trial_spec = {**SPEC, "baseOutputDirectory": {"outputUriPrefix": "gs://bucket/out/7"}}
+    env = Cluster(JOB, trial_spec, PORTS, Trial("7", "/tmp/t7/output.metrics")).environment(Replica(0, 0))
     assert env["AIP_MODEL_DIR"] == "gs://bucket/out/7/model/"
-    assert env["AIP_CHECKPOINT_DIR"] == "gs://bucket/out/7/checkpoints/"
-    assert env["AIP_TENSORBOARD_LOG_DIR"] == "gs://bucket/out/7/logs/"
     assert env["CLOUD_ML_TRIAL_ID"] == "7"
     assert env["CLOUD_ML_HP_METRIC_FILE"] == "/tmp/t7/output.metrics"
     assert json.loads(env["CLUSTER_SPEC"])["task"]["trial"] == "7"
     assert json.loads(env["TF_CONFIG"])["task"]["trial"] == "7"
-    assert trial.args() == ["--learning_rate=0.01", "--layers=3", "--optimizer=adam"]
 
 
 def test_project_numbers_are_deterministic_twelve_digit_numbers() -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from itertools import count
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from vertex_emulator.errors import ApiError
 from vertex_emulator.runner.entries import list_entries
+from vertex_emulator.runner.hypertune import measurements
 from vertex_emulator.runner.logfilter import compile_log_filter
 from vertex_emulator.runner.logs import LogBook, parse_line, rfc3339_micros
 from vertex_emulator.service import Service
@@ -186,3 +189,21 @@ def test_entries_list_is_served_on_the_emulator_port() -> None:
     assert [entry["textPayload"] for entry in answer.get_json()["entries"]] == ["b0", "b1", "b2"]
     refused = client.post("/v2/entries:list", json={"resourceNames": ["projects/p"], "filter": "(("})
     assert refused.status_code == 400 and refused.get_json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_hypertune_reports_become_measurements(tmp_path: Path) -> None:
+    import hypertune
+
+    metric_file = tmp_path / "hypertune" / "output.metrics"
+    os.environ["CLOUD_ML_HP_METRIC_FILE"] = str(metric_file)
+    try:
+        tuner = hypertune.HyperTune()
+        tuner.report_hyperparameter_tuning_metric("accuracy", 0.5, global_step=1)
+        tuner.report_hyperparameter_tuning_metric("accuracy", 0.75, global_step=2)
+    finally:
+        del os.environ["CLOUD_ML_HP_METRIC_FILE"]
+    assert measurements(metric_file) == [
+        {"stepCount": "1", "metrics": [{"metricId": "accuracy", "value": 0.5}]},
+        {"stepCount": "2", "metrics": [{"metricId": "accuracy", "value": 0.75}]},
+    ]
+    assert measurements(tmp_path / "missing") == []

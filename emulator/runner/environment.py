@@ -2,7 +2,7 @@
 
 Facts are the real service's (the shared training contract, section 4): ``CLUSTER_SPEC`` on every
 replica, ``TF_CONFIG`` only when the job has more than one replica, ``AIP_*`` output directories
-with trailing slashes, the trial's own directories and metric file in a tuning trial. The
+with trailing slashes, the trial's id and its own metric file in a tuning trial. The
 emulator's own choices: real hosts are ``cmle-training-workerpoolN-<hash>-i:2222``, here each
 replica gets one free loopback port; ``CLOUD_ML_PROJECT_ID`` is the project *number* on the real
 service, here a number derived from the project id (``project_number``); and the PyTorch variables
@@ -44,21 +44,14 @@ class Replica:
 
 @dataclass(frozen=True)
 class Trial:
-    """What a tuning trial adds to its job's replicas: its id, parameters and metric file."""
+    """What a tuning trial adds to its job's replicas: its id and its own metric file.
+
+    Its parameters are already in its CustomJob's ``args`` and its output directory already ends in
+    its id: the tuning job writes them into the trial's job spec, as the real service does.
+    """
 
     id: str
-    parameters: Mapping[str, Any]
     metric_file: str
-
-    def args(self) -> list[str]:
-        """The parameters as the real service passes them: ``--ID=VALUE``, in the trial's order."""
-        return [f"--{key}={_text(value)}" for key, value in self.parameters.items()]
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def replicas(job_spec: Mapping[str, Any]) -> list[Replica]:
@@ -91,12 +84,10 @@ def _snake_keys(value: Any) -> Any:
     return value
 
 
-def _output_dirs(job_spec: Mapping[str, Any], trial: Trial | None) -> dict[str, str]:
+def _output_dirs(job_spec: Mapping[str, Any]) -> dict[str, str]:
     base = ((job_spec.get("baseOutputDirectory") or {}).get("outputUriPrefix") or "").rstrip("/")
     if not base:
         return {}
-    if trial is not None:
-        base = f"{base}/{trial.id}"
     return {
         "AIP_MODEL_DIR": f"{base}/model/",
         "AIP_CHECKPOINT_DIR": f"{base}/checkpoints/",
@@ -155,7 +146,7 @@ class Cluster:
             "CLOUD_ML_PROJECT_ID": project_number(project),
             "CLOUD_ML_JOB_ID": job_id,
             "CLOUD_ML_REGION": location,
-            **_output_dirs(self.job_spec, self.trial),
+            **_output_dirs(self.job_spec),
         }
         if len(self.members) > 1:
             primary = self.members[0]

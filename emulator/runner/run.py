@@ -161,14 +161,13 @@ class JobRun:
         commands, paths = self._commands()
         ports = dict(zip(self.replicas, free_ports(len(self.replicas)), strict=True))
         cluster = Cluster(self.job_name, self.job_spec, ports, self.trial)
-        extra_args = self.trial.args() if self.trial else []
         for replica in self.replicas:
             if self._stopping():
                 return
             env = base_environment(cluster.environment(replica, self.settings.launch.storage_host))
             if replica.pool in paths:
                 env["PYTHONPATH"] = os.pathsep.join(filter(None, [paths[replica.pool], env.get("PYTHONPATH")]))
-            self._spawn(replica, [*commands[replica.pool], *extra_args], env)
+            self._spawn(replica, commands[replica.pool], env)
         self.log("Job is running.")
 
     def _commands(self) -> tuple[dict[int, list[str]], dict[int, str]]:
