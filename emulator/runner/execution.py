@@ -188,3 +188,9 @@ class LocalExecution:
         self.spawner.close()
         if self._temp is not None:
             self._temp.cleanup()
+
+
+def attach(service: Any, execution: LocalExecution) -> None:
+    """Make ``execution`` the service's execution hook, ending jobs through ``service.finish_job``."""
+    service.execution = execution
+    execution.bind(service)
