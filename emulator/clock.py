@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 
 class Clock(Protocol):
@@ -53,6 +53,11 @@ class ManualClock:
         if not math.isfinite(instant) or instant > self.LAST_INSTANT:
             raise ValueError(f"the clock cannot pass {rfc3339(self.LAST_INSTANT)}, the last instant of a timestamp")
         self._now = instant
+
+
+def is_manual(clock: Clock) -> TypeGuard[ManualClock]:
+    """The one way to tell a clock a test moves (``--clock manual``) from real time."""
+    return isinstance(clock, ManualClock)
 
 
 def rfc3339(instant: float) -> str:

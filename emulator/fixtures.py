@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from vertex_emulator import wire
+from vertex_emulator import names, wire
 from vertex_emulator.clock import rfc3339
 from vertex_emulator.domain import jobs, resources
 from vertex_emulator.errors import ApiError
@@ -112,11 +112,11 @@ def files_of(paths: Iterable[str | Path]) -> list[Path]:
 
 def split_name(name: str, collection: str, project: str, location: str) -> tuple[str, str]:
     """(parent, id) of a fixture object's name, a full name or a bare id (a job's id is not kept)."""
-    parts = name.split("/")
-    if len(parts) == 6 and parts[0] == "projects" and parts[2] == "locations" and parts[4] == collection:
-        return "/".join(parts[:4]), parts[5]
-    if len(parts) == 1:
-        return f"projects/{project}/locations/{location}", name
+    split = names.split_child(name, collection)
+    if split is not None:
+        return split
+    if "/" not in name:
+        return names.parent(project, location), name
     raise FixtureError(f"name {name!r} is neither an id nor projects/P/locations/L/{collection}/ID")
 
 

@@ -1,4 +1,10 @@
-"""Resource names of the API: parsing, building, and the ids the server assigns."""
+"""Resource names of the API: parsing, building, and the ids the server assigns.
+
+Every name is built and parsed here. A record kind's collection (``persistentResources``,
+``customJobs``, and whatever a new capability adds, e.g. ``trainingPipelines``) is registered
+with :func:`register_collection`; the parsers then accept ``projects/P/locations/L/COLLECTION/ID``
+and the operations under it.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,33 @@ from dataclasses import dataclass
 from vertex_emulator.errors import bad_field
 
 SEGMENT = r"[^/:]+"
+OPERATIONS = "operations"
 _PARENT = re.compile(rf"^projects/({SEGMENT})/locations/({SEGMENT})$")
-_CHILD = re.compile(rf"^projects/({SEGMENT})/locations/({SEGMENT})/(persistentResources|customJobs)/({SEGMENT})$")
-_OPERATION = re.compile(
-    rf"^projects/({SEGMENT})/locations/({SEGMENT})/(?:(?:persistentResources|customJobs)/{SEGMENT}/)?operations/({SEGMENT})$"
-)
+_COLLECTIONS: list[str] = []
+_CHILD: re.Pattern[str]
+_OPERATION: re.Pattern[str]
 
 Scope = tuple[str, str]
+
+
+def _compile() -> None:
+    global _CHILD, _OPERATION
+    kinds = "|".join(map(re.escape, _COLLECTIONS))
+    _CHILD = re.compile(rf"^projects/({SEGMENT})/locations/({SEGMENT})/({kinds})/({SEGMENT})$")
+    _OPERATION = re.compile(
+        rf"^projects/({SEGMENT})/locations/({SEGMENT})/(?:(?:{kinds})/{SEGMENT}/)?{OPERATIONS}/({SEGMENT})$"
+    )
+
+
+def register_collection(collection: str) -> None:
+    """Let names of ``collection`` (and of operations under its records) parse."""
+    if collection not in _COLLECTIONS:
+        _COLLECTIONS.append(collection)
+        _compile()
+
+
+register_collection("persistentResources")
+register_collection("customJobs")
 
 
 def scope_of_parent(parent: str) -> Scope:
@@ -33,8 +59,53 @@ def scope_of(name: str) -> Scope:
     return match.group(1), match.group(2)
 
 
+def try_scope_of(name: str) -> Scope | None:
+    """The scope of a name, or None when it is not the name of a record."""
+    match = _CHILD.match(name) or _OPERATION.match(name)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def collection_of(name: str) -> str | None:
+    """The collection a record's name belongs to (``operations`` for any operation), or None."""
+    if _OPERATION.match(name):
+        return OPERATIONS
+    match = _CHILD.match(name)
+    return match.group(3) if match else None
+
+
 def parent_of(scope: Scope) -> str:
     return f"projects/{scope[0]}/locations/{scope[1]}"
+
+
+def parent(project: str, location: str) -> str:
+    return parent_of((project, location))
+
+
+def child(parent_name: str, collection: str, object_id: str) -> str:
+    """``PARENT/COLLECTION/ID``: a record's name, or an operation's under ``parent_name``."""
+    return f"{parent_name}/{collection}/{object_id}"
+
+
+def last_id(name: str) -> str:
+    """The last segment of a name: a record's or an operation's own id."""
+    return name.rsplit("/", 1)[1]
+
+
+def short_operation(name: str) -> str | None:
+    """For ``projects/P/locations/L/operations/ID`` (how gcloud names any operation), the suffix
+    ``/operations/ID`` every operation of that id ends with; None for a full name."""
+    match = _OPERATION.match(name)
+    if match and name == child(parent(match.group(1), match.group(2)), OPERATIONS, match.group(3)):
+        return f"/{OPERATIONS}/{match.group(3)}"
+    return None
+
+
+def split_child(name: str, collection: str) -> tuple[str, str] | None:
+    """``(parent, id)`` of a record's name in ``collection``, or None when it is not one."""
+    match = _CHILD.match(name)
+    if not match or match.group(3) != collection:
+        return None
+    return parent(match.group(1), match.group(2)), match.group(4)
 
 
 @dataclass

@@ -6,7 +6,8 @@ A snapshot is one object::
      "clock": {"now": 1767225600.0, "manual": true}, "ids": {"seed": 7, "counter": 3}, "seq": 12,
      "persistentResources": [...], "customJobs": [...], "operations": [...]}
 
-Each record is its dataclass's fields, verbatim (times are epoch seconds), so nothing is lost and
+Every kind registered in ``vertex_emulator.core.kinds`` has its collection here, in registration
+order. Each record is its dataclass's fields, verbatim (times are epoch seconds), so nothing is lost and
 nothing is written twice: the emulator's own records are the schema. What follows from other
 records is not kept but rebuilt on reading: the event schedule from the records' ``next_at``, and
 a resource's replica accounting (``holders``, ``queue``) from its jobs, the live ones placed on it
@@ -29,25 +30,22 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from vertex_emulator import names, wire
-from vertex_emulator.domain import admission, jobs, resources, specs
+from vertex_emulator.core.kinds import KINDS, collection_of
+from vertex_emulator.domain import admission, specs
 from vertex_emulator.domain.jobs import TERMINAL, CustomJob
-from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
 from vertex_emulator.errors import ApiError, bad_field
 
 FORMAT = "vertex-emulator-state"
 VERSION = 1
 
-Stored = PersistentResource | CustomJob | Operation
-COLLECTIONS: dict[str, type[Stored]] = {
-    "persistentResources": PersistentResource,
-    "customJobs": CustomJob,
-    "operations": Operation,
-}
-_STATES = {"persistentResources": resources.STATES, "customJobs": jobs.STATES}
+Stored = Any
+"""A record of any registered kind."""
 DERIVED = frozenset({"holders", "queue"})
 """Fields of a resource rebuilt from its jobs, never stored."""
-_SEGMENT = {"persistentResources": "/persistentResources/", "customJobs": "/customJobs/", "operations": "/operations/"}
+COLLECTIONS = KINDS
+"""The collections of a snapshot, in order (collection name -> its ``kinds.Kind``)."""
+__all__ = ["collection_of"]
 
 
 @dataclass
@@ -62,13 +60,6 @@ class State:
     records: list[Stored] = field(default_factory=list)
 
 
-def collection_of(record: Stored) -> str:
-    if isinstance(record, Operation):
-        return "operations"
-    return "customJobs" if isinstance(record, CustomJob) else "persistentResources"
-
-
-@functools.cache
 @functools.cache
 def _field_names(kind: type[Stored]) -> tuple[str, ...]:
     return tuple(item.name for item in fields(kind) if item.name not in DERIVED)
@@ -84,8 +75,9 @@ def dump(record: Stored) -> dict[str, Any]:
     """A record as JSON data, equal to what parsing its JSON gives (tuples are lists); it shares the
     record's containers, so serialise it before the record changes."""
     data = {name: getattr(record, name) for name in _field_names(type(record))}
-    if isinstance(record, CustomJob):
-        data["placement"] = list(record.placement)
+    for name, value in data.items():
+        if isinstance(value, tuple):
+            data[name] = list(value)
     return data
 
 
@@ -102,7 +94,7 @@ def globals_json(state: State) -> dict[str, Any]:
 
 def to_json(state: State) -> dict[str, Any]:
     data = globals_json(state)
-    for collection in COLLECTIONS:
+    for collection in KINDS:
         data[collection] = []
     for record in sorted(state.records, key=lambda record: record.seq):
         data[collection_of(record)].append(dump(record))
@@ -120,7 +112,7 @@ def from_json(data: Any) -> State:
             "version",
             f"This is a snapshot of layout version {data.get('version')!r}; this emulator reads version {VERSION}.",
         )
-    known = {"format", "version", "clock", "ids", "seq", *COLLECTIONS}
+    known = {"format", "version", "clock", "ids", "seq", *KINDS}
     unknown = sorted(set(data) - known)
     if unknown:
         raise bad_field(unknown[0], f'Unknown field "{unknown[0]}" in the snapshot.')
@@ -131,11 +123,11 @@ def from_json(data: Any) -> State:
         if value < 0:
             raise bad_field(path, f"{path} must not be negative.")
     state = State(clock["now"], clock["manual"], ids["seed"], ids["counter"], seq)
-    for collection, kind in COLLECTIONS.items():
+    for collection, kind in KINDS.items():
         items = data.get(collection, [])
         if not isinstance(items, list):
             raise bad_field(collection, f"{collection} must be a list.")
-        state.records += [_record(kind, item, f"{collection}[{index}]") for index, item in enumerate(items)]
+        state.records += [_record(kind.record, item, f"{collection}[{index}]") for index, item in enumerate(items)]
     _check_consistency(state)
     return state
 
@@ -211,9 +203,10 @@ def _check_consistency(state: State) -> None:
             names.scope_of(record.name)
         except ApiError:
             raise bad_field(f"{where}.name", f"{record.name!r} is not a valid resource name.") from None
-        if _SEGMENT[collection] not in record.name or (collection != "operations" and "/operations/" in record.name):
+        if names.collection_of(record.name) != collection:
             raise bad_field(f"{where}.name", f"{record.name!r} is not the name of one of the {collection}.")
-        if not isinstance(record, Operation) and record.state not in _STATES[collection]:
+        states = KINDS[collection].states
+        if states and record.state not in states:
             raise bad_field(f"{where}.state", f"{record.state!r} is not a state of the {collection}.")
         if record.version not in wire.VERSIONS:
             raise bad_field(f"{where}.version", f"version must be one of {wire.VERSIONS}, not {record.version!r}.")

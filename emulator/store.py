@@ -3,8 +3,9 @@
 The store listens to the service (``service.listeners``). A listener runs under the service's lock
 after every call, before the HTTP view builds its response, so everything acknowledged has been
 committed: a restart, or a crash of the process (SIGKILL), loses nothing that was answered.
-A call reports the names of the records it reached (``Service.touched``); the store compares just
-those with a private copy of what it last wrote and writes the ones that differ, plus one row for
+A call reports the names of the records it changed (``changes()``: the service marks records where
+it changes them); the store compares just those with a private copy of what it last wrote and
+writes the ones that differ, plus one row for
 the clock, the id source and the sequence. Reads therefore write nothing, and a write costs what
 it changed (a resource's replica accounting is rebuilt from its jobs, so its row does not grow
 with them). A write that fails answers 503 UNAVAILABLE and is retried with the next call.
@@ -25,12 +26,12 @@ import fcntl
 import json
 import os
 import sqlite3
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from vertex_emulator import snapshot
 from vertex_emulator.errors import ApiError, Code
-from vertex_emulator.service import Service
 
 APPLICATION = "vertex-emulator"
 LAYOUT = 1
@@ -41,6 +42,23 @@ _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE objects (name TEXT PRIMARY KEY, collection TEXT NOT NULL, body TEXT NOT NULL)",
 )
+
+
+class Persisted(Protocol):
+    """What the store needs of a service: the whole state, what changed, and a way to install one."""
+
+    lock: Any
+    listeners: list[Callable[[], None]]
+
+    def records(self) -> Iterable[Any]: ...
+
+    def peek(self, name: str) -> Any | None: ...
+
+    def changes(self) -> set[str]: ...
+
+    def state(self, with_records: bool = True) -> snapshot.State: ...
+
+    def install(self, state: snapshot.State) -> None: ...
 
 
 class StoreError(Exception):
@@ -61,7 +79,7 @@ def _steady(data: dict[str, Any]) -> str:
 class Store:
     """The data dir of one running service; ``attach`` makes one."""
 
-    def __init__(self, service: Service, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, service: Persisted, directory: str | os.PathLike[str]) -> None:
         """Open the data dir and restore its state into ``service``; nothing is written until ``listen``."""
         self.service = service
         self.directory = Path(directory)
@@ -142,7 +160,7 @@ class Store:
             raise self._refuse(f"the data dir is inconsistent ({error.message})") from None
         with self.service.lock:
             self.service.install(state)
-            self.service.touched.clear()
+            self.service.changes().clear()
             self._known = {record.name: json.loads(_text(snapshot.dump(record))) for record in self.service.records()}
         self._steady = _steady(json.loads(meta["globals"]))
         self.restored = True
@@ -171,7 +189,7 @@ class Store:
     def flush(self, everything: bool = False) -> None:
         """Write what the last call changed (the service's lock is held: a listener runs under it)."""
         service = self.service
-        reached = self._pending.union(service.touched)
+        reached = self._pending.union(service.changes())
         if everything:
             reached.update(self._known, (record.name for record in service.records()))
         found = {record.name: record for record in map(service.peek, reached) if record is not None}
@@ -222,6 +240,6 @@ class Store:
         os.close(self._lock)
 
 
-def attach(service: Service, directory: str | os.PathLike[str]) -> Store:
+def attach(service: Persisted, directory: str | os.PathLike[str]) -> Store:
     """Keep ``service`` in ``directory``: restore what is there (or start it), then write every change."""
     return Store(service, directory).listen()

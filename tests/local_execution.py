@@ -20,12 +20,14 @@ MACHINE = {"machineType": "n1-standard-4"}
 
 
 @contextmanager
-def local_service(tmp_path: Path, **settings: Any) -> Iterator[tuple[Service, LocalExecution]]:
+def local_service(
+    tmp_path: Path, storage_host: str | None = None, **settings: Any
+) -> Iterator[tuple[Service, LocalExecution]]:
     """A manual-clock emulator with local execution; every process it started is gone after."""
-    service = new_service(**settings)
+    service = new_service(job_duration=None, **settings)
     execution = LocalExecution(
         ExecutionOptions(
-            launch=launch.LaunchOptions(storage_host=settings.pop("storage_host", None)),
+            launch=launch.LaunchOptions(storage_host=storage_host),
             grace=1.0,
             work_dir=tmp_path / "jobs",
             cwd=str(tmp_path),

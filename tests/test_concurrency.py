@@ -64,9 +64,9 @@ def violations(service: Service) -> list[str]:
     """Every broken accounting rule, read off the records under the lock."""
     found = []
     with service.lock:
-        jobs = {name: job for _, scope in service.iter_scopes() for name, job in scope.jobs.items()}
+        jobs = {name: job for _, scope in service.iter_scopes() for name, job in scope.of("customJobs").items()}
         for _, scope in service.iter_scopes():
-            for resource in scope.resources.values():
+            for resource in scope.of("persistentResources").values():
                 for pool in resource.pools:
                     used = resource.used(pool["id"])
                     if not 0 <= used <= specs.pool_capacity(pool):

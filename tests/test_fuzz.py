@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import PARENT, demo_pool, job_body, new_service
-from vertex_emulator import service as service_module
+from vertex_emulator.core import operation_calls
 from vertex_emulator.errors import Code
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.rendering import MAX_BODY_BYTES
@@ -250,7 +250,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     ``:wait`` on an operation that never ends returns at once instead of holding the test.
     """
-    monkeypatch.setattr(service_module, "MAX_WAIT_SECONDS", 0.0)
+    monkeypatch.setattr(operation_calls, "MAX_WAIT_SECONDS", 0.0)
     return make_app(new_service(job_duration=None))
 
 

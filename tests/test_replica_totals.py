@@ -1,4 +1,4 @@
-"""The running total of held replicas (``admission.Holding``): admission reads it in O(1)."""
+"""The running total of held replicas (``pool_rules.Holding``): admission reads it in O(1)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from vertex_emulator.domain.admission import Holding, replicas_held
+from vertex_emulator.domain.pool_rules import Holding, replicas_held
 from vertex_emulator.domain.resources import PersistentResource
 
 

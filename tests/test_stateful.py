@@ -15,7 +15,10 @@ The invariants, checked after every step:
   under the jobs; rebooting needs a resource without jobs, deleting cancels them first);
 - every object created can be read, and appears exactly once across the pages of its list;
 - every error is a well-formed ``google.rpc.Status`` with a 4xx code;
-- an operation, once done, holds the resource it worked on (Empty for a delete) or an error.
+- an operation, once done, holds the resource it worked on (Empty for a delete) or an error;
+- the state exports, and imports into a fresh service to an equal export (the invariant that
+  would have caught an update that names one pool twice); in the ``deep`` profile the steps also
+  write a data dir, which reopens at the end of the run to the same export.
 
 Delays are non-zero so that every state (PROVISIONING, UPDATING, QUEUED, CANCELLING, ...) is seen.
 Both admission policies run: ``reject`` refuses a job that does not fit in the free replicas now,
@@ -24,6 +27,8 @@ Both admission policies run: ``reject`` refuses a job that does not fit in the f
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +39,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from tests import strategies as s
+from vertex_emulator import store
 from vertex_emulator.clock import ManualClock
 from vertex_emulator.http.app import make_app
 from vertex_emulator.service import Service
@@ -50,6 +56,9 @@ EXISTS = "ALREADY_EXISTS"
 TERMINAL = ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
 ERROR_CODES = {"JOB_STATE_FAILED": 13, "JOB_STATE_CANCELLED": 1}
 """The job's ``error.code`` when it ends so; a job failed out of the queue is INVALID_ARGUMENT (3)."""
+
+DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
+"""The slower profile also writes every step to a data dir and reopens it at the end of a run."""
 
 DELAYS = {
     "provision_delay": 2.0,
@@ -208,6 +217,25 @@ class Model:
             return NOT_FOUND
         if resource.state != "RUNNING":
             return PRECONDITION
+        return self._resize(name, counts)
+
+    def update_resource_by_id(self, name: str, entries: list[tuple[str | None, int]]) -> str:
+        """An update whose entries name pools by id (or by position when the id is None): each
+        entry must name a different pool; the counts then apply in the resource's pool order."""
+        resource = self.resources.get(name)
+        if resource is None:
+            return NOT_FOUND
+        if resource.state != "RUNNING":
+            return PRECONDITION
+        ids = list(resource.pools)
+        named = [pool_id or ids[index] for index, (pool_id, _) in enumerate(entries)]
+        if len(set(named)) != len(named):
+            return INVALID
+        counts = dict(zip(named, (count for _, count in entries), strict=True))
+        return self._resize(name, [counts[pool_id] for pool_id in ids])
+
+    def _resize(self, name: str, counts: list[int]) -> str:
+        resource = self.resources[name]
         for (pool_id, pool), count in zip(resource.pools.items(), counts, strict=True):
             if pool.autoscaling and not pool.autoscaling[0] <= count <= pool.autoscaling[1]:
                 return INVALID
@@ -352,6 +380,12 @@ class EmulatorMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         service = Service(clock=ManualClock(), settings=Settings(admission=self.policy, **DELAYS), seed=3)
+        self.service = service
+        self.data_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.store: store.Store | None = None
+        if DEEP:
+            self.data_dir = tempfile.TemporaryDirectory()
+            self.store = store.attach(service, self.data_dir.name)
         self.http = make_app(service).test_client()
         self.model = Model(self.policy)
         self.known_jobs: list[str] = []
@@ -407,6 +441,22 @@ class EmulatorMachine(RuleBasedStateMachine):
             json={"resourcePools": [{"replicaCount": str(count)} for count in counts]},
         )
         self._started(response, self.model.update_resource(name, counts), "update resource", name)
+
+    @rule(data=st.data(), resource_id=st.sampled_from(RESOURCE_IDS))
+    def update_resource_by_id(self, data: st.DataObject, resource_id: str) -> None:
+        """Entries that name pools by id, in any order, some by position, possibly one pool twice."""
+        name = f"{PARENT}/persistentResources/{resource_id}"
+        known = self.model.resources.get(name)
+        ids = list(known.pools) if known else ["p"]
+        chosen = data.draw(st.lists(st.sampled_from([*ids, None]), min_size=len(ids), max_size=len(ids)))
+        entries = [(pool_id, data.draw(st.integers(1, 6))) for pool_id in chosen]
+        body = {
+            "resourcePools": [
+                {"replicaCount": str(count), **({"id": pool_id} if pool_id else {})} for pool_id, count in entries
+            ]
+        }
+        response = self.http.patch(f"/v1/{name}?updateMask=resourcePools.replicaCount", json=body)
+        self._started(response, self.model.update_resource_by_id(name, entries), "update resource by id", name)
 
     @rule(resource_id=st.sampled_from(RESOURCE_IDS))
     def reboot_resource(self, resource_id: str) -> None:
@@ -501,11 +551,28 @@ class EmulatorMachine(RuleBasedStateMachine):
         operations = list(self.operations)
         self._check_operation(operations[self.reads % len(operations)])
 
+    @invariant()
+    def the_state_exports_and_imports_to_the_same_state(self) -> None:
+        exported = self.service.export_state()
+        fresh = Service(clock=ManualClock(), settings=self.service.settings)
+        fresh.import_state(exported)
+        assert fresh.export_state() == exported
+
     def teardown(self) -> None:
         for name in self.made():
             self._read(name)
         for operation in self.operations:
             self._check_operation(operation)
+        if self.store is not None and self.data_dir is not None:
+            exported = self.service.export_state()
+            self.store.close()
+            reopened = Service(clock=ManualClock(), settings=self.service.settings)
+            again = store.attach(reopened, self.data_dir.name)
+            try:
+                assert again.restored and reopened.export_state() == exported, "the data dir reopens to the state"
+            finally:
+                again.close()
+                self.data_dir.cleanup()
 
     def _check_operation(self, name: str) -> None:
         """An operation stays readable; once done it carries the resource (or Empty) or an error."""

@@ -194,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
     threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
     stop.wait()
     server.stop()
+    service.close()
     return _export(service, args.export_on_exit) if args.export_on_exit else 0
 
 

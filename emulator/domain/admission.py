@@ -22,48 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertex_emulator.domain import specs
+from vertex_emulator.domain.pool_rules import replicas_held
 from vertex_emulator.errors import ApiError, Code, FieldViolation
 
 Spec = Mapping[str, Any]
 Held = Mapping[str, Mapping[str, int]]
 """Replicas held on each resource pool: pool id -> {job name: replicas}."""
-
-
-class Holding(dict[str, int]):
-    """The replicas each job holds on one pool, with their total kept up to date as jobs take and
-    give back replicas, so free replicas cost O(1) however many jobs run on the pool.
-
-    Only item assignment, ``del`` and ``pop`` change it (all the replica accounting uses).
-    """
-
-    __slots__ = ("total",)
-
-    def __init__(self, held: Mapping[str, int] | None = None) -> None:
-        super().__init__(held or {})
-        self.total = sum(self.values())
-
-    def __setitem__(self, job: str, count: int) -> None:
-        self.total += count - self.get(job, 0)
-        super().__setitem__(job, count)
-
-    def __delitem__(self, job: str) -> None:
-        self.total -= self[job]
-        super().__delitem__(job)
-
-    def pop(self, job: str, *default: int) -> int:  # type: ignore[override]
-        if job not in self:
-            return super().pop(job, *default)
-        count = self[job]
-        del self[job]
-        return count
-
-    def __reduce__(self) -> tuple[type[Holding], tuple[dict[str, int]]]:
-        return Holding, (dict(self),)
-
-
-def replicas_held(holding: Mapping[str, int]) -> int:
-    """Replicas held on one pool: a :class:`Holding` knows its total, any other mapping is summed."""
-    return holding.total if isinstance(holding, Holding) else sum(holding.values())
 
 
 RUNNING = "RUNNING"
@@ -313,7 +277,12 @@ def held_by(job: Spec, pools: Sequence[str | None]) -> dict[str, int]:
     return held
 
 
-def candidate_pools(job: Spec, resource: Spec) -> set[str]:
-    """Ids of the resource pools any of the job's worker pools could run on."""
+def wanted_replicas(job: Spec, resource: Spec) -> dict[str, int]:
+    """Replicas a job could want of each resource pool: every pool any of its worker pools could
+    run on, with the replicas of those worker pools (placement decides only when it starts)."""
     pools = list(resource.get("resourcePools", []))
-    return {pool["id"] for worker in _worker_pools(job) for pool in _candidates(worker, pools)}
+    wanted: dict[str, int] = {}
+    for worker in _worker_pools(job):
+        for pool in _candidates(worker, pools):
+            wanted[pool["id"]] = wanted.get(pool["id"], 0) + worker.replicas
+    return wanted

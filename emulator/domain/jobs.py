@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vertex_emulator.domain import specs
+from vertex_emulator import names
+from vertex_emulator.domain import pool_rules, specs
 from vertex_emulator.domain.record import Record
-from vertex_emulator.domain.resources import check_disk
 from vertex_emulator.domain.validation import check_display_name, check_labels, strip, to_int
 from vertex_emulator.errors import bad_field
 
@@ -95,14 +95,21 @@ def normalize(spec: dict[str, Any]) -> dict[str, Any]:
             continue
         where = f"job_spec.worker_pool_specs[{index}]"
         machine = pool.get("machineSpec") or {}
-        if not machine.get("machineType"):
-            raise bad_field(f"{where}.machine_spec.machine_type", f"{where}.machine_spec.machine_type is required.")
-        if to_int(pool.get("replicaCount"), f"{where}.replica_count") <= 0:
-            raise bad_field(f"{where}.replica_count", f"{where}.replica_count must be greater than 0.")
-        check_disk(pool.get("diskSpec") or {}, f"{where}.disk_spec")
+        pool_rules.check_machine_type(machine, where)
+        replicas = to_int(pool.get("replicaCount"), f"{where}.replica_count")
+        pool_rules.check_replicas(replicas, f"{where}.replica_count", f"{where}.replica_count")
+        pool_rules.check_disk(pool.get("diskSpec") or {}, f"{where}.disk_spec")
         _check_task(pool, where)
         pool["diskSpec"] = specs.effective_disk_spec(machine, pool.get("diskSpec"))
     return spec
+
+
+@dataclass(frozen=True)
+class Ending:
+    """The terminal state a job reaches, and its error (a google.rpc.Status) if any."""
+
+    state: str
+    error: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -119,6 +126,8 @@ class CustomJob(Record):
     next_at: float | None = None
     outcome: dict[str, Any] | None = None
     web_access: dict[str, str] | None = None
+    owner: str | None = None
+    """The record this job runs for (a pipeline, a tuning job), told of each of its state changes."""
 
     @property
     def terminal(self) -> bool:
@@ -131,6 +140,60 @@ class CustomJob(Record):
     @property
     def labels(self) -> dict[str, str]:
         return self.spec.get("labels", {})
+
+    def step(self, at: float, pending_delay: float, duration: float | None) -> float | Ending | None:
+        """Take the transition due at ``at``: returns the instant the next one is due, the end the
+        job reaches now (the caller ends it, which releases its replicas), or None when it runs
+        until told (``duration`` None and no outcome set)."""
+        self.update_time = at
+        if self.state == QUEUED:
+            self.state = PENDING
+            return at + pending_delay
+        if self.state == PENDING:
+            self.state = RUNNING
+            self.start_time = at
+            if self.spec["jobSpec"].get("enableWebAccess"):
+                self.web_access = self._web_access()
+            return self.outcome_due(at, duration)
+        if self.state == RUNNING:
+            outcome = self.outcome or {"state": SUCCEEDED}
+            return Ending(outcome["state"], outcome.get("error"))
+        return Ending(CANCELLED, CANCELLED_ERROR)
+
+    def outcome_due(self, started: float, duration: float | None) -> float | None:
+        """When a job that started at ``started`` ends: its set outcome's instant, or ``duration`` later."""
+        outcome = self.outcome or {}
+        if "at" in outcome:
+            return max(outcome["at"], started)
+        if "after" in outcome:
+            return started + outcome["after"]
+        return None if duration is None else started + duration
+
+    def _web_access(self) -> dict[str, str]:
+        location = names.scope_of(self.name)[1]
+        token = names.last_id(self.name)
+        uris = {}
+        for index, pool in enumerate(self.spec["jobSpec"]["workerPoolSpecs"]):
+            for replica in range(int(pool.get("replicaCount") or 0)):
+                uris[f"workerpool{index}-{replica}"] = (
+                    f"https://{token}-{index}-{replica}-dot-{location}.aiplatform-training.googleusercontent.com"
+                )
+        return uris
+
+    def cancel(self, at: float, delay: float) -> float:
+        """Start cancelling; returns when the job is CANCELLED."""
+        self.waiting = False
+        self.state = CANCELLING
+        self.update_time = at
+        return at + delay
+
+    def end(self, ending: Ending, at: float) -> None:
+        self.state = ending.state
+        self.error = ending.error
+        self.end_time = at
+        self.update_time = at
+        self.next_at = None
+        self.waiting = False
 
     def render(self) -> dict[str, Any]:
         body: dict[str, Any] = {"name": self.name, **self.spec, "state": self.state}

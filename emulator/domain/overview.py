@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from vertex_emulator.clock import rfc3339
-from vertex_emulator.domain import admission, specs
+from vertex_emulator.domain import specs
 from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
-from vertex_emulator.names import Scope, parent_of
+from vertex_emulator.names import Scope, last_id, parent_of
 
 FindJob = Callable[[str], CustomJob | None]
 
@@ -28,18 +28,6 @@ def _job_ref(name: str, job: CustomJob | None, replicas: int) -> dict[str, Any]:
     return ref
 
 
-def _wanted(job: CustomJob, view: dict[str, Any]) -> dict[str, int]:
-    """Replicas a waiting job wants of each pool it could run on: placement decides only when it starts."""
-    wanted: dict[str, int] = {}
-    for worker_pool in job.spec["jobSpec"]["workerPoolSpecs"]:
-        if specs.worker_pool_is_empty(worker_pool):
-            continue
-        alone = {"jobSpec": {"workerPoolSpecs": [worker_pool]}}
-        for pool_id in admission.candidate_pools(alone, view):
-            wanted[pool_id] = wanted.get(pool_id, 0) + int(worker_pool.get("replicaCount") or 0)
-    return wanted
-
-
 def _waiting_by_pool(resource: PersistentResource, find_job: FindJob) -> dict[str, list[dict[str, Any]]]:
     """Queued jobs per pool they could run on, in the first-in-first-out order they will start in."""
     view = resource.admission_view()
@@ -48,7 +36,7 @@ def _waiting_by_pool(resource: PersistentResource, find_job: FindJob) -> dict[st
         job = find_job(name)
         if job is None:
             continue
-        for pool_id, replicas in sorted(_wanted(job, view).items()):
+        for pool_id, replicas in sorted(resource.queue.wanted(name, job.spec, view).items()):
             waiting[pool_id].append({**_job_ref(name, job, replicas), "position": len(waiting[pool_id]) + 1})
     return waiting
 
@@ -82,7 +70,7 @@ def resource_overview(resource: PersistentResource, find_job: FindJob) -> dict[s
     waiting = _waiting_by_pool(resource, find_job)
     body: dict[str, Any] = {
         "name": resource.name,
-        "id": resource.name.rsplit("/", 1)[1],
+        "id": last_id(resource.name),
         "displayName": resource.spec.get("displayName", ""),
         "state": resource.state,
         "createTime": rfc3339(resource.create_time),

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vertex_emulator.domain import specs
-from vertex_emulator.domain.admission import Holding, replicas_held
+from vertex_emulator.domain import pool_rules, specs
+from vertex_emulator.domain.pool_rules import Holding, replicas_held
+from vertex_emulator.domain.queue import Queue
 from vertex_emulator.domain.record import Record
 from vertex_emulator.domain.validation import (
     check_display_name,
@@ -59,57 +60,16 @@ def _pool_id(machine_spec: dict[str, Any], taken: set[str]) -> str:
 def _check_pool(pool: dict[str, Any], index: int) -> None:
     where = f"resource_pools[{index}]"
     machine = pool.get("machineSpec") or {}
-    if not machine.get("machineType"):
-        raise bad_field(f"{where}.machine_spec.machine_type", f"{where}.machine_spec.machine_type is required.")
-    if machine.get("acceleratorType") and not machine.get("acceleratorCount"):
-        raise bad_field(
-            f"{where}.machine_spec.accelerator_count",
-            f"{where}.machine_spec.accelerator_count must be positive when accelerator_type is set.",
-        )
-    if machine.get("acceleratorCount") and not machine.get("acceleratorType"):
-        raise bad_field(
-            f"{where}.machine_spec.accelerator_type",
-            f"{where}.machine_spec.accelerator_type is required when accelerator_count is set.",
-        )
-    check_disk(pool.get("diskSpec") or {}, f"{where}.disk_spec")
+    pool_rules.check_machine_type(machine, where)
+    pool_rules.check_accelerator(machine, where)
+    pool_rules.check_disk(pool.get("diskSpec") or {}, f"{where}.disk_spec")
     replicas = to_int(pool.get("replicaCount"), f"{where}.replica_count")
     autoscaling = pool.get("autoscalingSpec")
-    if autoscaling is None:
-        if replicas <= 0:
-            raise bad_field(f"{where}.replica_count", f"{where}.replica_count must be greater than 0.")
-        return
-    low = to_int(autoscaling.get("minReplicaCount"), f"{where}.autoscaling_spec.min_replica_count")
-    high = to_int(autoscaling.get("maxReplicaCount"), f"{where}.autoscaling_spec.max_replica_count")
-    if low <= 0:
-        raise bad_field(
-            f"{where}.autoscaling_spec.min_replica_count",
-            f"{where}.autoscaling_spec.min_replica_count must be greater than 0.",
-        )
-    if high <= low:
-        raise bad_field(
-            f"{where}.autoscaling_spec.max_replica_count",
-            f"{where}.autoscaling_spec.max_replica_count ({high}) must be greater than min_replica_count ({low}).",
-        )
-    if "replicaCount" not in pool:
-        pool["replicaCount"] = str(low)
-        replicas = low
-    if not low <= replicas <= high:
-        raise bad_field(
-            f"{where}.replica_count",
-            f"{where}.replica_count ({replicas}) must be between min_replica_count ({low}) and "
-            f"max_replica_count ({high}).",
-        )
-
-
-def check_disk(disk: dict[str, Any], where: str) -> None:
-    kind = disk.get("bootDiskType")
-    if kind and kind not in specs.BOOT_DISK_TYPES:
-        raise bad_field(
-            f"{where}.boot_disk_type",
-            f'{where}.boot_disk_type "{kind}" is not one of {", ".join(specs.BOOT_DISK_TYPES)}.',
-        )
-    if disk.get("bootDiskSizeGb", 0) < 0:
-        raise bad_field(f"{where}.boot_disk_size_gb", f"{where}.boot_disk_size_gb must not be negative.")
+    bounds = None if autoscaling is None else pool_rules.check_autoscaling(autoscaling, where)
+    if bounds is not None and "replicaCount" not in pool:
+        pool["replicaCount"] = str(bounds[0])
+        replicas = bounds[0]
+    pool_rules.check_replicas(replicas, f"{where}.replica_count", f"{where}.replica_count", bounds)
 
 
 def normalize(spec: dict[str, Any], resource_id: str) -> dict[str, Any]:
@@ -143,7 +103,7 @@ class PersistentResource(Record):
     error: dict[str, Any] | None = None
     holders: dict[str, dict[str, int]] = field(default_factory=dict)
     provisioned: dict[str, int] = field(default_factory=dict)
-    queue: list[str] = field(default_factory=list)
+    queue: Queue = field(default_factory=Queue)
     next_at: float | None = None
     operations: list[str] = field(default_factory=list)
 
@@ -187,6 +147,25 @@ class PersistentResource(Record):
                     self.provisioned[pool_id] = max(specs.pool_minimum(pool), self.used(pool_id))
         return released
 
+    def begin(self, state: str, at: float, delay: float, operation: str) -> float:
+        """Enter a transient state with its operation; returns when it ends."""
+        self.state = state
+        self.update_time = at
+        self.operations.append(operation)
+        return at + delay
+
+    def settle(self, at: float) -> None:
+        """A transient state other than STOPPING ends: the resource is RUNNING."""
+        self.state = RUNNING
+        self.update_time = at
+        if self.start_time is None:
+            self.start_time = at
+
+    @property
+    def jobs(self) -> list[str]:
+        """Every job holding replicas or queued here."""
+        return [*{job for held in self.holders.values() for job in held}, *self.queue]
+
     def rebooted(self) -> None:
         """Autoscaled pools "reboot with the minimum replica count"."""
         for pool in self.pools:
@@ -200,8 +179,9 @@ class PersistentResource(Record):
     def apply_replica_counts(self, requested: dict[str, Any]) -> list[dict[str, Any]]:
         """Validate an update's new ``resourcePools[].replicaCount`` and return the new pools.
 
-        Pools are matched by id when the request names them, by position otherwise; nothing but
-        the replica count may change, and never below what running jobs hold.
+        Each entry names its pool by id, or by position when it has none; every entry must name a
+        different pool, and the pools keep the resource's order. Nothing but the replica count may
+        change, and never below what running jobs hold. The request is not changed.
         """
         wanted = requested.get("resourcePools") or []
         if not wanted:
@@ -212,30 +192,28 @@ class PersistentResource(Record):
                 f"The update has {len(wanted)} resource pools but the persistent resource has "
                 f"{len(self.pools)}; pools cannot be added or removed.",
             )
+        entries: dict[str, tuple[int, int]] = {}
+        """Pool id -> (the update's entry for it, its new replica count)."""
+        for index, asked in enumerate(wanted):
+            where = f"persistent_resource.resource_pools[{index}]"
+            pool_id = asked.get("id") or self.pools[index]["id"]
+            if pool_id not in self.holders:
+                raise bad_field(f"{where}.id", f'Resource pool "{pool_id}" does not exist in this persistent resource.')
+            if pool_id in entries:
+                raise bad_field(
+                    f"{where}.id" if asked.get("id") else where,
+                    f'{where} names resource pool "{pool_id}" (by {"id" if asked.get("id") else "position"}), '
+                    "which an earlier entry of the update already names; each entry must name a different pool.",
+                )
+            entries[pool_id] = (index, to_int(asked.get("replicaCount"), f"{where}.replica_count"))
         new_pools = []
-        for index, (current, asked) in enumerate(zip(self.pools, wanted, strict=True)):
-            if asked.get("id") and asked["id"] != current["id"]:
-                try:
-                    current = self.pool(asked["id"])
-                except KeyError:
-                    raise bad_field(
-                        f"persistent_resource.resource_pools[{index}].id",
-                        f'Resource pool "{asked["id"]}" does not exist in this persistent resource.',
-                    ) from None
-            pool = {**current}
-            where = f"persistent_resource.resource_pools[{index}].replica_count"
-            count = to_int(asked.get("replicaCount"), where)
-            pool["replicaCount"] = str(count)
-            if specs.is_autoscaled(pool):
-                low, high = specs.pool_minimum(current), specs.pool_capacity(current)
-                if not low <= count <= high:
-                    raise bad_field(
-                        where,
-                        f"replica_count ({count}) must be between min_replica_count ({low}) and "
-                        f"max_replica_count ({high}).",
-                    )
-            elif count <= 0:
-                raise bad_field(where, "replica_count must be greater than 0.")
+        for current in self.pools:
+            position, count = entries[current["id"]]
+            where = f"persistent_resource.resource_pools[{position}].replica_count"
+            autoscaled = specs.is_autoscaled(current)
+            bounds = (specs.pool_minimum(current), specs.pool_capacity(current)) if autoscaled else None
+            pool_rules.check_replicas(count, where, "replica_count", bounds)
+            pool = {**current, "replicaCount": str(count)}
             in_use = self.used(current["id"])
             if specs.pool_capacity(pool) < in_use:
                 raise failed_precondition(
