@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tests.conftest import PARENT
 from tests.local_execution import BOUND, cpu_resource, custom_job, local_service, python_pool, run_to_end
-from vertex_emulator.runner.processes import group_alive
 from vertex_emulator.runner.environment import project_number
+from vertex_emulator.runner.processes import group_alive
 from vertex_emulator.server import ThreadedServer
 
 DUMP = """
@@ -78,16 +78,20 @@ def test_a_failing_replica_fails_the_job_with_the_real_text_and_frees_its_replic
     with local_service(tmp_path) as (service, execution):
         cpu_resource(service)
         failing = "import sys; print('Traceback (most recent call last):', file=sys.stderr); sys.exit(3)"
-        job = service.create_job(PARENT, custom_job(python_pool("import time; time.sleep(60)"), python_pool(failing)), "v1")
+        body = custom_job(python_pool("import time; time.sleep(60)"), python_pool(failing))
+        job = service.create_job(PARENT, body, "v1")
         ended = run_to_end(service, execution, job.name)
         assert ended.state == "JOB_STATE_FAILED" and ended.error["code"] == 3
         assert ended.error["message"].startswith(
             "The replica workerpool1-0 exited with a non-zero status of 3. Termination reason: Error. \n"
             "Traceback (most recent call last):\n\nTo find out more about why your job exited please check the logs: "
         )
-        assert service.get_resource(f"{PARENT}/persistentResources/cpu").render()["resourcePools"][0].get(
-            "usedReplicaCount", "0"
-        ) == "0"
+        assert (
+            service.get_resource(f"{PARENT}/persistentResources/cpu")
+            .render()["resourcePools"][0]
+            .get("usedReplicaCount", "0")
+            == "0"
+        )
 
 
 def test_the_job_holds_its_replicas_while_its_processes_run(tmp_path: Path) -> None:
@@ -130,6 +134,10 @@ def test_deleting_the_resource_stops_the_job_s_processes(tmp_path: Path) -> None
         assert service.get_job(job.name).state == "JOB_STATE_CANCELLED"
 
 
+WORKER = "import pathlib; print('worker up', flush=True); pathlib.Path('worker.done').touch()"
+"""A worker that has printed before the primary ends the job (which stops the other replicas)."""
+
+
 def _gcloud(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CLOUDSDK_CONFIG": str(config), "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"}
     return subprocess.run(["gcloud", *args], env=env, capture_output=True, text=True, timeout=120)
@@ -139,14 +147,17 @@ def test_logs_through_entries_list_and_the_real_gcloud_stream_logs(tmp_path: Pat
     import requests
 
     code = """
-    import json, sys
+    import json, pathlib, sys, time
+    deadline = time.monotonic() + 30
+    while not pathlib.Path("worker.done").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     print("epoch 1 loss 0.5")
     print(json.dumps({"severity": "WARNING", "message": "learning rate lowered"}))
     print("a warning on stderr", file=sys.stderr)
     """
     with local_service(tmp_path) as (service, execution), ThreadedServer(service) as server:
         cpu_resource(service)
-        job = service.create_job(PARENT, custom_job(python_pool(code), python_pool("print('worker up')")), "v1")
+        job = service.create_job(PARENT, custom_job(python_pool(code), python_pool(WORKER)), "v1")
         assert run_to_end(service, execution, job.name).state == "JOB_STATE_SUCCEEDED"
         job_id = job.name.rsplit("/", 1)[1]
         body = {
@@ -156,12 +167,14 @@ def test_logs_through_entries_list_and_the_real_gcloud_stream_logs(tmp_path: Pat
             "orderBy": "timestamp asc",
         }
         entries = requests.post(f"{server.url}/v2/entries:list", json=body, timeout=30).json()["entries"]
-        assert [(e["severity"], e.get("textPayload") or e["jsonPayload"]["message"]) for e in entries] == [
+        # stdout and stderr are two pipes: their lines interleave in no fixed order
+        assert sorted((e["severity"], e.get("textPayload") or e["jsonPayload"]["message"]) for e in entries) == [
+            ("ERROR", "a warning on stderr"),
             ("INFO", "epoch 1 loss 0.5"),
             ("WARNING", "learning rate lowered"),
-            ("ERROR", "a warning on stderr"),
-        ] or sorted(e["severity"] for e in entries) == ["ERROR", "INFO", "WARNING"]
-        assert all(e["resource"]["labels"] == {"job_id": job_id, "task_name": "workerpool0-0", "project_id": "my-project"} for e in entries)
+        ]
+        labels = {"job_id": job_id, "task_name": "workerpool0-0", "project_id": "my-project"}
+        assert all(e["resource"] == {"type": "ml_job", "labels": labels} for e in entries)
 
         config = tmp_path / "gcloud"
         for key, value in (
@@ -171,7 +184,9 @@ def test_logs_through_entries_list_and_the_real_gcloud_stream_logs(tmp_path: Pat
             ("core/project", "my-project"),
         ):
             assert _gcloud(config, "config", "set", key, value).returncode == 0
-        streamed = _gcloud(config, "ai", "custom-jobs", "stream-logs", job_id, "--region=us-central1", "--polling-interval=1")
+        streamed = _gcloud(
+            config, "ai", "custom-jobs", "stream-logs", job_id, "--region=us-central1", "--polling-interval=1"
+        )
         assert streamed.returncode == 0, streamed.stderr
         lines = [line.split("\t") for line in streamed.stdout.splitlines()]
         printed = {(line[0], line[2], line[3]) for line in lines}
