@@ -22,6 +22,7 @@ from typing import Any
 
 from vertex_emulator import fixtures, snapshot, store
 from vertex_emulator.commands.serve import DELAYS, add_emulator_options, build_service
+from vertex_emulator.runner import options as execution_options
 from vertex_emulator.server import ThreadedServer
 
 HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
@@ -61,16 +62,20 @@ def run(args: argparse.Namespace) -> int:
     except START_ERRORS as error:
         print(f"vertex-emulator exec: cannot start the emulator: {error}", file=sys.stderr)
         return USAGE
-    with ThreadedServer(service) as server:
-        print(f"vertex-emulator listening on {server.url}", file=sys.stderr, flush=True)
-        try:
-            status = _run_child(command, child_environment(server.address))
-        except FileNotFoundError:
-            print(f"vertex-emulator exec: {command[0]}: command not found", file=sys.stderr)
-            return NOT_FOUND
-        except PermissionError:
-            print(f"vertex-emulator exec: {command[0]}: not executable", file=sys.stderr)
-            return NOT_EXECUTABLE
+    try:
+        with ThreadedServer(service) as server:
+            print(f"vertex-emulator listening on {server.url}", file=sys.stderr, flush=True)
+            execution_options.announce(service)
+            try:
+                status = _run_child(command, child_environment(server.address))
+            except FileNotFoundError:
+                print(f"vertex-emulator exec: {command[0]}: command not found", file=sys.stderr)
+                return NOT_FOUND
+            except PermissionError:
+                print(f"vertex-emulator exec: {command[0]}: not executable", file=sys.stderr)
+                return NOT_EXECUTABLE
+    finally:
+        execution_options.close(service)
     return 128 - status if status < 0 else status
 
 

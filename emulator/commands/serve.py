@@ -13,6 +13,7 @@ from vertex_emulator.clock import Clock, ManualClock, RealClock, parse_duration
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.options import HttpOptions
 from vertex_emulator.iam import Policy, PolicyError
+from vertex_emulator.runner import options as execution_options
 from vertex_emulator.server import LOOPBACK, ThreadedServer
 from vertex_emulator.service import Service
 from vertex_emulator.settings import POLICIES, Settings
@@ -78,6 +79,7 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     for flag, meaning in DELAYS:
         kind = _job_duration if flag == "job-duration" else _duration
         parser.add_argument(f"--{flag}", type=kind, default=argparse.SUPPRESS, metavar="SECONDS", help=meaning)
+    execution_options.add_execution_options(parser)
 
 
 def build_service(args: argparse.Namespace) -> Service:
@@ -86,9 +88,11 @@ def build_service(args: argparse.Namespace) -> Service:
         for flag, _ in DELAYS
         if hasattr(args, flag.replace("-", "_"))
     }
+    overrides.update(execution_options.settings_overrides(args))
     settings = Settings.interactive(admission=args.admission, **overrides)
     clock: Clock = ManualClock() if args.clock == "manual" else RealClock()
     service = Service(clock=clock, settings=settings, seed=args.seed)
+    execution_options.attach_execution(service, args)
     kept = store.Store(service, args.data_dir) if args.data_dir else None
     try:
         _seed(service, args, restored=kept is not None and kept.restored)
@@ -157,6 +161,10 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    refused = execution_options.refusal(args, args.host)
+    if refused:
+        print(f"vertex-emulator: {refused}", file=sys.stderr)
+        return 2
     try:
         service = build_service(args)
     except fixtures.FixtureError as error:
@@ -191,10 +199,11 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     server.start()
     print(f"vertex-emulator listening on {server.url}", flush=True)
+    execution_options.announce(service)
     threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
     stop.wait()
     server.stop()
-    service.close()
+    execution_options.close(service)
     return _export(service, args.export_on_exit) if args.export_on_exit else 0
 
 

@@ -22,17 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from vertex_emulator.core import hooks
 from vertex_emulator.errors import ApiError
 from vertex_emulator.runner import launch, processes
 from vertex_emulator.runner.environment import Trial
 from vertex_emulator.runner.logs import LINES_PER_JOB, LogBook
 from vertex_emulator.runner.outcome import FAILED_CODE
 from vertex_emulator.runner.run import Ending, JobRun, OnEnd, RunSettings
+from vertex_emulator.runner.ticker import Ticker
 
 CANCELLED = "JOB_STATE_CANCELLED"
 FAILED = "JOB_STATE_FAILED"
-CANCELLING_REASON = "cancelled"
-"""The reason ``stopped`` gets when the job is being cancelled (``core.hooks.CANCELLED``)."""
 
 
 def default_max_processes() -> int:
@@ -62,7 +62,7 @@ class ExecutionOptions:
     lines_per_job: int = LINES_PER_JOB
 
 
-class LocalExecution:
+class LocalExecution(hooks.Execution):
     """Replicas as local processes; one per emulator, closed when the emulator stops."""
 
     local = True
@@ -77,6 +77,7 @@ class LocalExecution:
             self.options.launch, self.spawner, self.logs, work_dir, self.options.cwd, self.options.grace
         )
         self.finisher: Finisher | None = None
+        self.ticker: Ticker | None = None
         self.trial_of: Callable[[Job, Path], Trial | None] = lambda job, folder: None
         self.on_end: OnEnd | None = None
         self._lock = threading.Lock()
@@ -113,7 +114,7 @@ class LocalExecution:
         """Stop the job's processes. A job being cancelled ends CANCELLED once they are gone; for
         any other reason (its resource deleted, the clock ended it, the emulator stops) the
         service has ended it already."""
-        ending = (CANCELLED, None) if reason == CANCELLING_REASON else None
+        ending = (CANCELLED, None) if reason == hooks.CANCELLED else None
         with self._lock:
             run = self._runs.get(job.name)
             if run is None:
@@ -173,6 +174,8 @@ class LocalExecution:
 
     def close(self) -> None:
         """Stop every run and wait for its processes: nothing a job started outlives the emulator."""
+        if self.ticker is not None:
+            self.ticker.close()
         with self._lock:
             self._closed = True
             waiting = list(self._waiting)
@@ -191,6 +194,9 @@ class LocalExecution:
 
 
 def attach(service: Any, execution: LocalExecution) -> None:
-    """Make ``execution`` the service's execution hook, ending jobs through ``service.finish_job``."""
+    """Make ``execution`` the service's execution hook, ending jobs through ``service.finish_job``,
+    with a ticker that starts due jobs on a real clock when nobody calls (``ticker``)."""
     service.execution = execution
     execution.bind(service)
+    execution.ticker = Ticker(service)
+    execution.ticker.start()

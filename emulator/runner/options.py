@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from vertex_emulator.runner import launch, processes
-from vertex_emulator.runner.execution import ExecutionOptions, LocalExecution, default_max_processes
+from vertex_emulator.runner.execution import ExecutionOptions, LocalExecution, attach, default_max_processes
 from vertex_emulator.runner.logs import LINES_PER_JOB
 
 NONE = "none"
@@ -98,6 +99,19 @@ def refusal(args: argparse.Namespace, host: str) -> str | None:
     return None
 
 
+CANCEL_MARGIN = 5.0
+"""Seconds past the grace period after which the clock ends a CANCELLING job its processes did not."""
+
+
+def settings_overrides(args: argparse.Namespace) -> dict[str, float | None]:
+    """Delays local execution replaces: its processes decide when a job ends (``--job-duration``
+    does not apply), and a cancelled job ends when its processes are gone, the clock ending it
+    only if they outlast the grace period by ``CANCEL_MARGIN`` (``--cancel-delay`` does not apply)."""
+    if args.execution != LOCAL:
+        return {}
+    return {"job_duration": None, "cancel_delay": args.grace_period + CANCEL_MARGIN}
+
+
 def build_execution(args: argparse.Namespace, storage_host: str | None = None) -> LocalExecution | None:
     """The execution the options ask for: None keeps clock-driven jobs."""
     if args.execution != LOCAL:
@@ -115,9 +129,27 @@ def build_execution(args: argparse.Namespace, storage_host: str | None = None) -
     return LocalExecution(options)
 
 
-def announcement(execution: LocalExecution) -> str:
-    """What ``serve`` says at start when local execution is on."""
-    return (
-        "vertex-emulator: local execution is ON: jobs run their replicas' commands on this machine "
-        f"(at most {execution.options.max_processes} processes at once)"
-    )
+def attach_execution(service: Any, args: argparse.Namespace) -> None:
+    """Give ``service`` the execution the options ask for (none keeps the default hook)."""
+    execution = build_execution(args)
+    if execution is not None:
+        attach(service, execution)
+
+
+def announce(service: Any) -> None:
+    """Say at start, on stderr, that local execution is on."""
+    execution = service.execution
+    if isinstance(execution, LocalExecution):
+        print(
+            "vertex-emulator: local execution is ON: jobs run their replicas' commands on this machine "
+            f"(at most {execution.options.max_processes} processes at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def close(service: Any) -> None:
+    """The emulator stops: the service tells the hook, then every replica process is stopped and waited for."""
+    service.close()
+    if isinstance(service.execution, LocalExecution):
+        service.execution.close()
