@@ -4,6 +4,11 @@
 - ``vertex_emulator_server``: a fresh emulator on a free loopback port, served by a thread, with
   ``VERTEX_AI_EMULATOR_HOST`` set for the test and the SDK pointed at it.
 
+On the emulator both also set ``STORAGE_EMULATOR_HOST`` for the test, to one Cloud Storage
+emulator per process (``vertex_emulator.storage.shared``, started on first use), emptied before
+each test, with the staging bucket (``--vertex-staging-bucket``) created in it. The in-process
+fixture therefore uses one loopback socket after all, for storage.
+
 Both hand out a :class:`VertexHarness`. With ``--vertex-target=real`` both hand out a harness on
 the real regional endpoint instead (``--vertex-project``, ``--vertex-location``, credentials from
 the ``vertex_credentials`` fixture, application default credentials unless overridden), so a
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 
     from vertex_emulator.client.vertex import VertexClient
     from vertex_emulator.service import Service
+    from vertex_emulator.storage import Storage
 
 TARGETS = ("emulator", "real")
 DEFAULT_PROJECT = "my-project"
@@ -55,7 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--vertex-staging-bucket",
         default=None,
-        help=f"the SDK's staging bucket (default on the emulator: {EMULATOR_BUCKET}, where nothing is written)",
+        help=f"the SDK's staging bucket (default on the emulator: {EMULATOR_BUCKET}, created for each test)",
     )
 
 
@@ -68,6 +74,8 @@ class VertexHarness:
     location: str
     service: Service | None = None
     url: str | None = None
+    storage: Storage | None = None
+    """The Cloud Storage emulator the test's ``STORAGE_EMULATOR_HOST`` names (None on the real target)."""
 
     @property
     def parent(self) -> str:
@@ -135,6 +143,19 @@ def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, cr
         reset_sdk()
 
 
+def _fresh_storage(options: _Options, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    """The process's storage emulator, emptied, holding the staging bucket, named by ``STORAGE_EMULATOR_HOST``."""
+    from vertex_emulator import storage
+
+    shared = storage.shared()
+    shared.reset()
+    if options.bucket:
+        shared.create_bucket(storage.bucket_name(options.bucket))
+    for name, value in shared.environment().items():
+        monkeypatch.setenv(name, value)
+    return shared
+
+
 @contextmanager
 def _real(options: _Options, monkeypatch: pytest.MonkeyPatch, credentials: Credentials | None) -> Iterator[Any]:
     from vertex_emulator.client.vertex import VertexClient
@@ -168,9 +189,10 @@ def vertex_emulator(
     from vertex_emulator.client.inprocess import mock_vertex
     from vertex_emulator.client.vertex import VertexClient
 
-    with mock_vertex() as service, _sdk(options, monkeypatch, None, AnonymousCredentials()):
+    storage = _fresh_storage(options, monkeypatch)
+    with mock_vertex(passthrough=(storage.url,)) as service, _sdk(options, monkeypatch, None, AnonymousCredentials()):
         client = VertexClient.real(options.project, options.location, AnonymousCredentials())
-        yield VertexHarness(client, options.project, options.location, service, client.endpoint.url)
+        yield VertexHarness(client, options.project, options.location, service, client.endpoint.url, storage)
 
 
 @pytest.fixture
@@ -190,10 +212,15 @@ def vertex_emulator_server(
         return
     from vertex_emulator.client.target import EMULATOR_HOST_ENV
     from vertex_emulator.client.vertex import VertexClient
+    from vertex_emulator.http.app import make_app
+    from vertex_emulator.http.options import HttpOptions
     from vertex_emulator.server import ThreadedServer
+    from vertex_emulator.service import Service
 
-    with ThreadedServer() as server:
+    storage = _fresh_storage(options, monkeypatch)
+    service = Service()
+    with ThreadedServer(service, app=make_app(service, HttpOptions(storage=storage))) as server:
         monkeypatch.setenv(EMULATOR_HOST_ENV, server.address)
         client = VertexClient.emulator(options.project, options.location, server.address)
         with _sdk(options, monkeypatch, server.url, client.endpoint.credentials):
-            yield VertexHarness(client, options.project, options.location, server.service, server.url)
+            yield VertexHarness(client, options.project, options.location, service, server.url, storage)

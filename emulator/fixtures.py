@@ -6,6 +6,12 @@ A fixture file holds persistent resources and custom jobs as the REST API and
 fields are ignored, so the description of a real resource loads as that resource. Resources load
 before jobs, whatever the order of the files, since a job names its resource.
 
+Cloud Storage buckets load from the same files, in the shapes the storage JSON API and
+``gcloud storage buckets describe --format=json|yaml`` print: an object with
+``"kind": "storage#bucket"`` or a ``storage_url`` of ``gs://NAME/``, or a bucket list response
+(``{"kind": "storage#buckets", "items": [...]}``). Only the name is used: the bucket is created,
+empty, in the storage emulator beside the emulator (``vertex_emulator.storage``).
+
 Loading is all or nothing: every object is applied to a copy of the service's state first, and the
 copy replaces the state only when all of them loaded. A bad file stops with the file, the object,
 the field and the reason.
@@ -27,9 +33,10 @@ from vertex_emulator.clock import rfc3339
 from vertex_emulator.domain import jobs, resources
 from vertex_emulator.errors import ApiError
 from vertex_emulator.service import Service
+from vertex_emulator.storage import Storage, StorageError, check_bucket_name
 
 SUFFIXES = (".json", ".yaml", ".yml")
-KINDS = ("PersistentResource", "CustomJob")
+KINDS = ("Bucket", "PersistentResource", "CustomJob")
 _OUTPUT_ONLY = {"PersistentResource": resources.OUTPUT_ONLY, "CustomJob": jobs.OUTPUT_ONLY}
 
 
@@ -62,13 +69,16 @@ def read_documents(path: Path) -> Iterator[Document]:
     for index, item in enumerate(_objects(data)):
         if not isinstance(item, dict):
             raise FixtureError(f"{path} (object {index}): expected an object, found {type(item).__name__}")
-        if "resourcePools" in item or "resource_pools" in item:
+        if item.get("kind") == "storage#bucket" or str(item.get("storage_url", "")).startswith("gs://"):
+            yield Document(path, index, "Bucket", item)
+        elif "resourcePools" in item or "resource_pools" in item:
             yield Document(path, index, "PersistentResource", item)
         elif "jobSpec" in item or "job_spec" in item:
             yield Document(path, index, "CustomJob", item)
         else:
             raise FixtureError(
-                f"{path} (object {index}): neither a PersistentResource (resourcePools) nor a CustomJob (jobSpec)"
+                f"{path} (object {index}): neither a PersistentResource (resourcePools), a CustomJob (jobSpec) "
+                'nor a Cloud Storage bucket ("kind": "storage#bucket")'
             )
 
 
@@ -93,6 +103,8 @@ def _objects(data: Any) -> Iterable[Any]:
         return data
     if isinstance(data, dict) and ("persistentResources" in data or "customJobs" in data):
         return [*data.get("persistentResources", []), *data.get("customJobs", [])]
+    if isinstance(data, dict) and data.get("kind") == "storage#buckets":
+        return list(data.get("items", []))
     return [data]
 
 
@@ -120,18 +132,38 @@ def split_name(name: str, collection: str, project: str, location: str) -> tuple
     raise FixtureError(f"name {name!r} is neither an id nor projects/P/locations/L/{collection}/ID")
 
 
-def load(service: Service, paths: Iterable[str | Path], project: str, location: str) -> int:
-    """Seed ``service`` from fixture files; all or nothing. Returns the number of objects loaded."""
+def load(
+    service: Service, paths: Iterable[str | Path], project: str, location: str, storage: Storage | None = None
+) -> int:
+    """Seed ``service`` (and ``storage``, with the buckets the files list) from fixture files; all or
+    nothing. Returns the number of objects loaded."""
     documents = [doc for path in files_of(paths) for doc in read_documents(path)]
     if not documents:
         return 0
     documents.sort(key=lambda doc: KINDS.index(doc.kind))
+    buckets = [_bucket_name(doc, storage) for doc in documents if doc.kind == "Bucket"]
     staged = Service(settings=service.settings)
     staged.import_state(service.export_state())
     for doc in documents:
-        _apply(staged, doc, project, location)
+        if doc.kind != "Bucket":
+            _apply(staged, doc, project, location)
     service.import_state(staged.export_state())
+    for name in buckets:
+        assert storage is not None
+        storage.create_bucket(name)
     return len(documents)
+
+
+def _bucket_name(doc: Document, storage: Storage | None) -> str:
+    """The name of a bucket document, checked before anything is loaded."""
+    name = str(doc.body.get("name") or str(doc.body.get("storage_url", "")).removeprefix("gs://").rstrip("/"))
+    if storage is None:
+        raise FixtureError(f"{doc.where}: a Cloud Storage bucket, but Cloud Storage is off (--storage off)")
+    try:
+        check_bucket_name(name)
+    except StorageError as error:
+        raise FixtureError(f"{doc.where}: field name: {error}") from None
+    return name
 
 
 def _apply(service: Service, doc: Document, project: str, location: str) -> None:

@@ -4,7 +4,9 @@
 The emulator listens on a free loopback port for as long as COMMAND runs. COMMAND gets
 ``VERTEX_AI_EMULATOR_HOST`` and, first on ``PYTHONPATH``, a ``sitecustomize`` that sends the
 official clients there (see ``client/sitedir/sitecustomize.py``), so unmodified programs using the
-SDK or the GAPIC clients reach it. Only the child's environment is changed.
+SDK or the GAPIC clients reach it. Unless ``--storage off``, a Cloud Storage emulator runs beside
+it and COMMAND gets ``STORAGE_EMULATOR_HOST`` too (``--bucket NAME`` creates buckets first). Only
+the child's environment is changed.
 
 Unlike ``serve``, every delay defaults to zero: a script run this way should not wait on
 transitions meant for a person watching. The delay options still apply.
@@ -22,11 +24,23 @@ from typing import Any
 
 from vertex_emulator import fixtures, snapshot, store
 from vertex_emulator.commands.serve import DELAYS, add_emulator_options, build_service
+from vertex_emulator.commands.storage_options import StorageOptionError, add_storage_options, build_storage
+from vertex_emulator.http.app import make_app
+from vertex_emulator.http.options import HttpOptions
 from vertex_emulator.runner import options as execution_options
 from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
+from vertex_emulator.storage import Storage, StorageError
 
 HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
-START_ERRORS = (fixtures.FixtureError, store.StoreError, snapshot.SnapshotError)
+START_ERRORS = (
+    fixtures.FixtureError,
+    store.StoreError,
+    snapshot.SnapshotError,
+    StorageOptionError,
+    StorageError,
+    OSError,
+)
 NOT_FOUND, NOT_EXECUTABLE, USAGE = 127, 126, 2
 
 
@@ -38,16 +52,20 @@ def add_parser(sub: Any) -> None:
         usage="vertex-emulator exec [emulator options] -- COMMAND [ARG ...]",
     )
     add_emulator_options(parser)
+    add_storage_options(parser, port=False)
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...", help="what to run")
     parser.set_defaults(run=run, **{flag.replace("-", "_"): 0.0 for flag, _ in DELAYS})
 
 
-def child_environment(address: str) -> dict[str, str]:
-    """This process's environment, plus the emulator's address and the redirecting ``sitecustomize``."""
+def child_environment(address: str, storage: Storage | None = None) -> dict[str, str]:
+    """This process's environment, plus the emulator's address (and the storage emulator's) and the
+    redirecting ``sitecustomize``."""
     from vertex_emulator.client.sitedir import PATH
 
     env = dict(os.environ)
     env[HOST_ENV] = address
+    if storage is not None:
+        env.update(storage.environment())
     env["PYTHONPATH"] = os.pathsep.join(part for part in (str(PATH), env.get("PYTHONPATH")) if part)
     return env
 
@@ -57,17 +75,31 @@ def run(args: argparse.Namespace) -> int:
     if not command:
         print("vertex-emulator exec: give the command to run after --", file=sys.stderr)
         return USAGE
+    storage: Storage | None = None
     try:
-        service = build_service(args)
-    except START_ERRORS as error:
-        print(f"vertex-emulator exec: cannot start the emulator: {error}", file=sys.stderr)
-        return USAGE
+        try:
+            storage = build_storage(args)
+            service = build_service(args, storage)
+            if storage is not None:
+                storage.start()
+        except START_ERRORS as error:
+            print(f"vertex-emulator exec: cannot start the emulator: {error}", file=sys.stderr)
+            return USAGE
+        return _serve_child(command, service, storage)
+    finally:
+        if storage is not None:
+            storage.stop()
+
+
+def _serve_child(command: list[str], service: Service, storage: Storage | None) -> int:
     try:
-        with ThreadedServer(service) as server:
+        with ThreadedServer(service, app=make_app(service, HttpOptions(storage=storage))) as server:
             print(f"vertex-emulator listening on {server.url}", file=sys.stderr, flush=True)
+            if storage is not None:
+                print(f"vertex-emulator storage on {storage.url}", file=sys.stderr, flush=True)
             execution_options.announce(service)
             try:
-                status = _run_child(command, child_environment(server.address))
+                status = _run_child(command, child_environment(server.address, storage))
             except FileNotFoundError:
                 print(f"vertex-emulator exec: {command[0]}: command not found", file=sys.stderr)
                 return NOT_FOUND

@@ -10,6 +10,7 @@ from typing import Any
 
 from vertex_emulator import fixtures, snapshot, store, wire
 from vertex_emulator.clock import Clock, ManualClock, RealClock, parse_duration
+from vertex_emulator.commands.storage_options import StorageOptionError, add_storage_options, build_storage
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.options import HttpOptions
 from vertex_emulator.iam import Policy, PolicyError
@@ -17,6 +18,7 @@ from vertex_emulator.runner import options as execution_options
 from vertex_emulator.server import LOOPBACK, ThreadedServer
 from vertex_emulator.service import Service
 from vertex_emulator.settings import POLICIES, Settings
+from vertex_emulator.storage import HOST_ENV, Storage, StorageError
 
 DELAYS = (
     ("provision-delay", "PROVISIONING -> RUNNING of a new persistent resource"),
@@ -82,7 +84,7 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     execution_options.add_execution_options(parser)
 
 
-def build_service(args: argparse.Namespace) -> Service:
+def build_service(args: argparse.Namespace, storage: Storage | None = None) -> Service:
     overrides: dict[str, Any] = {
         flag.replace("-", "_"): getattr(args, flag.replace("-", "_"))
         for flag, _ in DELAYS
@@ -92,10 +94,10 @@ def build_service(args: argparse.Namespace) -> Service:
     settings = Settings.interactive(admission=args.admission, **overrides)
     clock: Clock = ManualClock() if args.clock == "manual" else RealClock()
     service = Service(clock=clock, settings=settings, seed=args.seed)
-    execution_options.attach_execution(service, args)
+    execution_options.attach_execution(service, args, storage.url if storage is not None else None)
     kept = store.Store(service, args.data_dir) if args.data_dir else None
     try:
-        _seed(service, args, restored=kept is not None and kept.restored)
+        _seed(service, args, kept is not None and kept.restored, storage)
     except BaseException:
         if kept is not None:
             kept.close()
@@ -105,14 +107,14 @@ def build_service(args: argparse.Namespace) -> Service:
     return service
 
 
-def _seed(service: Service, args: argparse.Namespace, restored: bool) -> None:
+def _seed(service: Service, args: argparse.Namespace, restored: bool, storage: Storage | None) -> None:
     """``--import``, then ``--fixtures``; a data dir that already held a state is not seeded again."""
     if args.import_file:
         service.import_state(snapshot.read_file(args.import_file))
     if restored and args.fixtures:
         print(f"vertex-emulator: {args.data_dir} already holds a state; --fixtures not loaded again", file=sys.stderr)
         return
-    fixtures.load(service, args.fixtures, args.project, args.location)
+    fixtures.load(service, args.fixtures, args.project, args.location, storage)
 
 
 def add_http_options(parser: argparse.ArgumentParser) -> None:
@@ -137,10 +139,10 @@ def add_http_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_http_options(args: argparse.Namespace) -> HttpOptions:
+def build_http_options(args: argparse.Namespace, storage: Storage | None = None) -> HttpOptions:
     """Raises ``iam.PolicyError`` for a policy file that cannot be used."""
     policy = Policy.load(args.iam_policy) if args.iam_policy else None
-    return HttpOptions(control=args.control == "on", control_token=args.control_token, policy=policy)
+    return HttpOptions(control=args.control == "on", control_token=args.control_token, policy=policy, storage=storage)
 
 
 def add_parser(sub: Any) -> None:
@@ -151,6 +153,7 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port to bind; 0 picks a free one (default 8080)")
     add_http_options(parser)
     add_emulator_options(parser)
+    add_storage_options(parser, port=True)
     parser.add_argument(
         "--export-on-exit",
         default=None,
@@ -166,7 +169,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"vertex-emulator: {refused}", file=sys.stderr)
         return 2
     try:
-        service = build_service(args)
+        storage = build_storage(args)
+    except (StorageOptionError, StorageError) as error:
+        print(f"vertex-emulator: bad storage option: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"vertex-emulator: cannot listen on storage port {args.storage_port}: {error.strerror}", file=sys.stderr)
+        return 1
+    try:
+        return _serve(args, storage)
+    finally:
+        if storage is not None:
+            storage.stop()
+
+
+def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
+    try:
+        service = build_service(args, storage)
     except fixtures.FixtureError as error:
         print(f"vertex-emulator: bad fixture: {error}", file=sys.stderr)
         return 2
@@ -177,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"vertex-emulator: bad snapshot: {error}", file=sys.stderr)
         return 2
     try:
-        options = build_http_options(args)
+        options = build_http_options(args, storage)
     except PolicyError as error:
         print(f"vertex-emulator: bad IAM policy: {error}", file=sys.stderr)
         return 2
@@ -199,6 +218,9 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     server.start()
     print(f"vertex-emulator listening on {server.url}", flush=True)
+    if storage is not None:
+        storage.start()
+        print(f"vertex-emulator storage on {storage.url} (set {HOST_ENV}={storage.url})", flush=True)
     execution_options.announce(service)
     threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
     stop.wait()

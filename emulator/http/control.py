@@ -8,9 +8,10 @@ from flask import Response
 
 from vertex_emulator import snapshot, wire
 from vertex_emulator.clock import parse_duration, rfc3339
-from vertex_emulator.errors import bad_field
+from vertex_emulator.errors import ApiError, Code, bad_field
 from vertex_emulator.http import faults
 from vertex_emulator.http.api import service
+from vertex_emulator.http.options import options
 from vertex_emulator.http.rendering import json_body, reply
 
 
@@ -70,7 +71,18 @@ def reset() -> Response:
     service().reset(project)
     if project is None:
         faults.registry().clear()
+        storage = options().storage
+        if storage is not None:
+            storage.reset()
     return reply({})
+
+
+def get_storage() -> Response:
+    """The Cloud Storage emulator beside this one: its URL (for ``STORAGE_EMULATOR_HOST``) and buckets."""
+    storage = options().storage
+    if storage is None:
+        raise ApiError(Code.NOT_FOUND, "No Cloud Storage emulator runs beside this emulator (serve --storage off).")
+    return reply(storage.describe())
 
 
 def get_state() -> Response:

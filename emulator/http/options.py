@@ -1,4 +1,5 @@
-"""How an emulator's HTTP surface is exposed: the control API, its token, and the IAM policy."""
+"""How an emulator's HTTP surface is exposed: the control API, its token, the IAM policy, and the
+Cloud Storage emulator beside it that the control API describes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from vertex_emulator.iam import Policy
+from vertex_emulator.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,7 @@ class HttpOptions:
     control: bool = True
     control_token: str | None = None
     policy: Policy | None = None
+    storage: Storage | None = None
 
 
 def options() -> HttpOptions:

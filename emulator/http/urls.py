@@ -160,6 +160,7 @@ ROUTES: list[Route] = [
     Route("/emulator/v1/seed", ("POST",), control.seed, "Seed"),
     Route("/emulator/v1/state", ("GET",), control.get_state, "ExportState"),
     Route("/emulator/v1/state", ("PUT",), control.put_state, "ImportState"),
+    Route("/emulator/v1/storage", ("GET",), control.get_storage, "GetStorage"),
     Route(
         f"/emulator/v1/{_LOCATION}/customJobs/<id:job>:setOutcome",
         ("POST",),

@@ -129,9 +129,10 @@ def build_execution(args: argparse.Namespace, storage_host: str | None = None) -
     return LocalExecution(options)
 
 
-def attach_execution(service: Any, args: argparse.Namespace) -> None:
-    """Give ``service`` the execution the options ask for (none keeps the default hook)."""
-    execution = build_execution(args)
+def attach_execution(service: Any, args: argparse.Namespace, storage_host: str | None = None) -> None:
+    """Give ``service`` the execution the options ask for (none keeps the default hook); its
+    replicas' gs:// reads and writes go to the storage emulator at ``storage_host``."""
+    execution = build_execution(args, storage_host)
     if execution is not None:
         attach(service, execution)
 
