@@ -59,10 +59,13 @@ def scope_of(name: str) -> Scope:
     return match.group(1), match.group(2)
 
 
-def try_scope_of(name: str) -> Scope | None:
-    """The scope of a name, or None when it is not the name of a record."""
-    match = _CHILD.match(name) or _OPERATION.match(name)
-    return (match.group(1), match.group(2)) if match else None
+def parse(name: str) -> tuple[Scope, str] | None:
+    """The scope and the collection (``operations`` for any operation) of a record's name, or None."""
+    match = _CHILD.match(name)
+    if match:
+        return (match.group(1), match.group(2)), match.group(3)
+    match = _OPERATION.match(name)
+    return ((match.group(1), match.group(2)), OPERATIONS) if match else None
 
 
 def collection_of(name: str) -> str | None:

@@ -6,6 +6,10 @@ public call goes through the ``core.base.api`` decorator (lock, due transitions,
 the locking and time model is described there. New capabilities register record kinds
 (``core.kinds``), create backing jobs with ``create_job(..., owner=, wait_for_room=)``, and local
 execution replaces ``service.execution`` (``core.hooks``).
+
+A new capability (pipelines, tuning) writes its calls as a class of ``@api`` methods deriving
+from ``core.base.Core``, in a module of its own, and adds that class to ``Service``'s bases
+below: one line here, nothing else of the core changes.
 """
 
 from __future__ import annotations

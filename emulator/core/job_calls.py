@@ -10,7 +10,6 @@ A runner ends a job with ``finish_job(name, state, error)``.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from vertex_emulator import names
@@ -21,6 +20,7 @@ from vertex_emulator.domain.filters import compile_filter
 from vertex_emulator.domain.jobs import CustomJob, Ending
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.domain.validation import copy_json
 from vertex_emulator.errors import ApiError, failed_precondition
 from vertex_emulator.settings import QUEUE
 
@@ -39,7 +39,7 @@ class JobCalls(Core):
         wait_for_room: bool = False,
     ) -> CustomJob:
         names.scope_of_parent(parent)
-        spec = jobs.normalize(copy.deepcopy(body))
+        spec = jobs.normalize(copy_json(body))
         resource = None
         resource_id = spec["jobSpec"].get("persistentResourceId")
         if resource_id:

@@ -30,10 +30,12 @@ class Scope:
 
     def of(self, collection: str) -> dict[str, Any]:
         """The records of one collection by name (a kind registered after the scope was made, too)."""
-        if collection not in self.by_name:
-            self.by_name[collection] = {}
+        try:
+            return self.by_name[collection]
+        except KeyError:
             self.order[collection] = Ordered()
-        return self.by_name[collection]
+            found = self.by_name[collection] = {}
+            return found
 
     def names(self) -> list[str]:
         return [name for records in self.by_name.values() for name in records]
@@ -56,12 +58,11 @@ class Records:
 
     def find(self, name: str, record_type: type[R] | None = None) -> R | None:
         """The record of that name (of that type, when given), or None."""
-        scope_key = names.try_scope_of(name)
-        collection = names.collection_of(name)
-        scope = self.scopes.get(scope_key) if scope_key else None
-        if scope is None or collection is None:
+        parsed = names.parse(name)
+        if parsed is None:
             return None
-        found = scope.of(collection).get(name)
+        scope = self.scopes.get(parsed[0])
+        found = scope.of(parsed[1]).get(name) if scope is not None else None
         if record_type is not None and not isinstance(found, record_type):
             return None
         return found
@@ -94,9 +95,9 @@ class Records:
         scope.order[collection].remove(record.seq)
         self.changed.add(record.name)
 
-    def mark(self, *changed: Any) -> None:
-        """Note records (or names) as changed, for persistence."""
-        self.changed.update(item if isinstance(item, str) else item.name for item in changed)
+    def mark(self, record: Any) -> None:
+        """Note a record as changed, for persistence."""
+        self.changed.add(record.name)
 
     def page(
         self,

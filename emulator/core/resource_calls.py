@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from vertex_emulator import names
@@ -12,6 +11,7 @@ from vertex_emulator.domain import jobs, operations, resources
 from vertex_emulator.domain.jobs import CustomJob, Ending
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.domain.validation import copy_json
 from vertex_emulator.errors import ApiError, Code, already_exists, failed_precondition
 
 COLLECTION = "persistentResources"
@@ -21,7 +21,7 @@ class ResourceCalls(Core):
     @api
     def create_resource(self, parent: str, resource_id: str, body: dict[str, Any], version: str) -> Operation:
         names.scope_of_parent(parent)
-        spec = resources.normalize(copy.deepcopy(body), resource_id or "")
+        spec = resources.normalize(copy_json(body), resource_id or "")
         name = names.child(parent, COLLECTION, resource_id)
         if self.registry.find(name) is not None:
             raise already_exists("PersistentResource", name)
@@ -90,7 +90,7 @@ class ResourceCalls(Core):
             raise failed_precondition(
                 f'Persistent resource "{name}" is {resource.state}; only a RUNNING one can be updated.'
             )
-        resource.set_pools(resource.apply_replica_counts(copy.deepcopy(body)))
+        resource.set_pools(resource.apply_replica_counts(copy_json(body)))
         operation = self.new_operation(name, operations.UPDATE_RESOURCE, operations.PERSISTENT_RESOURCE, version, name)
         self._begin(resource, resources.UPDATING, self.settings.update_delay, operation, self.clock.now())
         return operation

@@ -36,6 +36,3 @@ class Timeline:
         """Forget the entries of the names ``doomed`` says, so a later record of that name starts clean."""
         self._heap = [entry for entry in self._heap if not doomed(entry[2])]
         heapq.heapify(self._heap)
-
-    def clear(self) -> None:
-        self._heap.clear()

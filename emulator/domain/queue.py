@@ -47,9 +47,6 @@ class Queue:
         """Take a job out of the queue (its cached wants go with it); a job not queued is ignored."""
         self._entries.pop(name, None)
 
-    def clear(self) -> None:
-        self._entries.clear()
-
     def wanted(self, name: str, spec: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, int]:
         """Replicas the queued job ``name`` could want of each pool (``admission.wanted_replicas``)."""
         wanted = self._entries.get(name)

@@ -64,3 +64,13 @@ def to_int(value: Any, field: str) -> int:
         return int(value or 0)
     except (TypeError, ValueError) as error:
         raise bad_field(field, f"{field} must be an integer.") from error
+
+
+def copy_json(data: Any) -> Any:
+    """A copy of JSON data (dicts, lists, scalars), so a call never keeps or changes its caller's
+    body; several times faster than ``copy.deepcopy``, which a create pays on every call."""
+    if isinstance(data, dict):
+        return {key: copy_json(value) if isinstance(value, dict | list) else value for key, value in data.items()}
+    if isinstance(data, list):
+        return [copy_json(value) if isinstance(value, dict | list) else value for value in data]
+    return data
