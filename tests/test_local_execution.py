@@ -15,13 +15,17 @@ from vertex_emulator.runner.processes import group_alive
 from vertex_emulator.server import ThreadedServer
 
 DUMP = """
-import json, os, pathlib
+import json, os, pathlib, time
 names = ["CLUSTER_SPEC", "TF_CONFIG", "MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "CLOUD_ML_PROJECT_ID",
          "CLOUD_ML_JOB_ID", "CLOUD_ML_REGION", "AIP_MODEL_DIR", "AIP_CHECKPOINT_DIR", "AIP_TENSORBOARD_LOG_DIR",
          "STORAGE_EMULATOR_HOST", "STAGE"]
 task = json.loads(os.environ["CLUSTER_SPEC"])["task"]
 name = f"{task['type']}-{task['index']}"
 pathlib.Path(name + ".json").write_text(json.dumps({key: os.environ.get(key) for key in names}))
+# the job ends when the primary exits 0, stopping the others: it waits (bounded) for their files
+deadline = time.monotonic() + 30
+while task["type"] == "workerpool0" and len(list(pathlib.Path().glob("*.json"))) < 3 and time.monotonic() < deadline:
+    time.sleep(0.01)
 """
 
 
