@@ -17,14 +17,13 @@ import os
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from vertex_emulator.core import hooks
 from vertex_emulator.errors import ApiError
-from vertex_emulator.runner import launch, processes
+from vertex_emulator.runner import hypertune, launch, processes
 from vertex_emulator.runner.environment import Trial
 from vertex_emulator.runner.logs import LINES_PER_JOB, LogBook
 from vertex_emulator.runner.outcome import FAILED_CODE
@@ -78,7 +77,6 @@ class LocalExecution(hooks.Execution):
         )
         self.finisher: Finisher | None = None
         self.ticker: Ticker | None = None
-        self.trial_of: Callable[[Job, Path], Trial | None] = lambda job, folder: None
         self.on_end: OnEnd | None = None
         self._lock = threading.Lock()
         self._waiting: deque[JobRun] = deque()
@@ -93,7 +91,10 @@ class LocalExecution(hooks.Execution):
 
     def started(self, job: Job, at: float) -> None:
         run = JobRun(job.name, job.spec["jobSpec"], self.settings, self._ended, None)
-        run.trial = self.trial_of(job, run.dir)
+        found = self._trial_of(job.name)
+        if found is not None:
+            run.tuning_job, trial_id = found
+            run.trial = Trial(trial_id, str(run.dir / "hypertune" / "output.metrics"))
         with self._lock:
             if self._closed or job.name in self._runs:
                 return
@@ -149,10 +150,31 @@ class LocalExecution(hooks.Execution):
             self._admit()
             closed = self._closed
         if self.finisher is not None and ending is not None and not closed:
+            self._report_trial(run)
             try:
                 self.finisher.finish_job(run.job_name, *ending)
             except ApiError:
                 run.log("The job had ended already (the clock, a set outcome, or its resource).")
+
+    def _trial_of(self, job_name: str) -> tuple[str, str] | None:
+        """``(tuning job, trial id)`` when the job runs a tuning trial (the service's ``trial_of_job``)."""
+        trial_of_job = getattr(self.finisher, "trial_of_job", None)
+        return trial_of_job(job_name) if trial_of_job is not None else None
+
+    def _report_trial(self, run: JobRun) -> None:
+        """What the trial's script reported with cloudml-hypertune becomes the trial's measurements,
+        before its job ends (the final measurement is chosen from them when it succeeds)."""
+        if run.trial is None or run.tuning_job is None:
+            return
+        found = hypertune.measurements(Path(run.trial.metric_file))
+        if not found:
+            return
+        try:
+            self.finisher.report_measurements(run.tuning_job, run.trial.id, found)  # type: ignore[union-attr]
+        except ApiError as error:
+            run.log(f"The trial's measurements were not taken: {error.message}", "WARNING")
+        else:
+            run.log(f"Reported {len(found)} measurements of trial {run.trial.id}.")
 
     # ------------------------------------------------------------------------ inspection
 

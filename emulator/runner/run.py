@@ -91,6 +91,8 @@ class JobRun:
         self.settings = settings
         self.on_end = on_end
         self.trial = trial
+        self.tuning_job: str | None = None
+        """The HyperparameterTuningJob whose trial this job runs, when it does."""
         parts = job_name.split("/")
         self.project, self.job_id = parts[1], parts[-1]
         self.replicas = replicas(job_spec)
