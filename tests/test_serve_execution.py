@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -13,20 +12,14 @@ from pathlib import Path
 import requests
 
 from tests.local_execution import BOUND, MACHINE
-from tests.serving import ROOT, serving
+from tests.serving import serve_to_the_end, serving
 from vertex_emulator.runner.processes import group_alive
 
 PARENT = "projects/my-project/locations/us-central1"
 
 
 def test_serve_refuses_local_execution_beyond_loopback() -> None:
-    refused = subprocess.run(
-        [sys.executable, "-m", "vertex_emulator", "serve", "--execution", "local", "--host", "0.0.0.0", "--port", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    refused = serve_to_the_end("--execution", "local", "--host", "0.0.0.0", "--port", "0")
     assert refused.returncode == 2
     assert "--allow-remote-execution" in refused.stderr
 
