@@ -201,3 +201,15 @@ def test_logs_through_entries_list_and_the_real_gcloud_stream_logs(tmp_path: Pat
             ("INFO", "workerpool1-0", "worker up"),
             ("INFO", "service", "Job completed successfully."),
         } <= printed
+
+
+def test_a_reset_stops_the_processes_of_the_jobs_it_forgets(tmp_path: Path) -> None:
+    with local_service(tmp_path) as (service, execution):
+        cpu_resource(service)
+        job = service.create_job(PARENT, custom_job(python_pool("import time; time.sleep(60)")), "v1")
+        service.get_job(job.name)
+        wait_until(lambda: len(execution.pids(job.name)) == 1, "the replica")
+        pids = execution.pids(job.name)
+        service.reset()
+        assert execution.wait_idle(BOUND)
+        assert not any(group_alive(pid) for pid in pids)

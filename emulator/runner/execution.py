@@ -17,6 +17,7 @@ import os
 import tempfile
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -127,6 +128,16 @@ class LocalExecution(hooks.Execution):
                 run.start()
         run.stop(ending)
 
+    def reconcile(self, peek: Callable[[str], Any]) -> None:
+        """Stop the runs whose job is gone or ended without the hook being told (a reset, an
+        imported state): the service calls it after every call, under its lock."""
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            job = peek(run.job_name)
+            if job is None or getattr(job, "terminal", False):
+                run.stop(None)
+
     # ------------------------------------------------------------------------ internals
 
     def _admit(self) -> None:
@@ -220,5 +231,6 @@ def attach(service: Any, execution: LocalExecution) -> None:
     with a ticker that starts due jobs on a real clock when nobody calls (``ticker``)."""
     service.execution = execution
     execution.bind(service)
+    service.listeners.append(lambda: execution.reconcile(service.peek))
     execution.ticker = Ticker(service)
     execution.ticker.start()
