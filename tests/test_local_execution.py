@@ -142,6 +142,16 @@ WORKER = "import pathlib; print('worker up', flush=True); pathlib.Path('worker.d
 """A worker that has printed before the primary ends the job (which stops the other replicas)."""
 
 
+def _configure_gcloud(config: Path, url: str) -> None:
+    """A throwaway gcloud configuration, as ``gcloud config set`` writes it (one gcloud start, not five)."""
+    (config / "configurations").mkdir(parents=True)
+    (config / "active_config").write_text("default")
+    (config / "configurations" / "config_default").write_text(
+        f"[api_endpoint_overrides]\naiplatform = {url}/\nlogging = {url}/\n"
+        "[auth]\ndisable_credentials = true\n[core]\nproject = my-project\n"
+    )
+
+
 def _gcloud(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CLOUDSDK_CONFIG": str(config), "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"}
     return subprocess.run(["gcloud", *args], env=env, capture_output=True, text=True, timeout=120)
@@ -181,13 +191,7 @@ def test_logs_through_entries_list_and_the_real_gcloud_stream_logs(tmp_path: Pat
         assert all(e["resource"] == {"type": "ml_job", "labels": labels} for e in entries)
 
         config = tmp_path / "gcloud"
-        for key, value in (
-            ("api_endpoint_overrides/aiplatform", f"{server.url}/"),
-            ("api_endpoint_overrides/logging", f"{server.url}/"),
-            ("auth/disable_credentials", "true"),
-            ("core/project", "my-project"),
-        ):
-            assert _gcloud(config, "config", "set", key, value).returncode == 0
+        _configure_gcloud(config, server.url)
         streamed = _gcloud(
             config, "ai", "custom-jobs", "stream-logs", job_id, "--region=us-central1", "--polling-interval=1"
         )
