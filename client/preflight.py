@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertex_emulator.client.specs import SpecError
-from vertex_emulator.domain import admission, jobs, resources
+from vertex_emulator.domain import admission, jobs, pipelines, resources
 from vertex_emulator.errors import ApiError, Code
 
 OTHER_JOBS = "other jobs"
@@ -87,8 +87,14 @@ def check(
     ``location`` is where the job is created, when known (a gcloud command's ``--region``).
 
     Raises :class:`SpecError` when the resource itself is unusable (or ``used`` names a pool it
-    lacks); everything wrong with the job is a refused verdict, as the API would answer it.
+    lacks); everything wrong with the job is a refused verdict, as the API would answer it. A
+    TrainingPipeline is checked as the backing job it would run, after the pipeline's own rules.
     """
+    if pipelines.is_training_pipeline(job):
+        try:
+            job = pipelines.normalize(copy.deepcopy(dict(job)), "v1").job
+        except ApiError as error:
+            return Verdict(_resource_view(resource, "persistent-resource")[0]["name"], error=error)
     wanted = str(job.get("jobSpec", {}).get("persistentResourceId") or "")
     view, in_use = _resource_view(resource, wanted or "persistent-resource")
     pool_ids = {pool["id"] for pool in view["resourcePools"]}

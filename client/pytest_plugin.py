@@ -125,10 +125,11 @@ def _options(config: pytest.Config) -> _Options:
 
 @contextmanager
 def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, credentials: Any) -> Iterator[None]:
-    """The SDK's global config for one test, REST, fresh before and after; job polls at once on
-    an emulator (its clock, not the SDK's five-second sleep, decides how long a job runs)."""
+    """The SDK's global config for one test, REST, fresh before and after; job and training
+    pipeline polls at once on an emulator (its clock, not the SDK's five-second sleep, decides how
+    long a job runs)."""
     from google.cloud import aiplatform
-    from google.cloud.aiplatform import jobs
+    from google.cloud.aiplatform import jobs, training_jobs
 
     from vertex_emulator.client.sdk import reset_sdk
 
@@ -143,6 +144,7 @@ def _sdk(options: _Options, monkeypatch: pytest.MonkeyPatch, url: str | None, cr
     )
     if options.target == "emulator":
         monkeypatch.setattr(jobs, "_JOB_WAIT_TIME", 0)
+        monkeypatch.setattr(training_jobs, "_JOB_WAIT_TIME", 0)
     try:
         yield
     finally:

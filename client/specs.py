@@ -2,9 +2,11 @@
 
 A job may be the REST body of a CustomJob, or what ``gcloud ai custom-jobs create --config`` reads:
 a CustomJobSpec with ``workerPoolSpecs`` at the top level, where gcloud also takes a single worker
-pool written as a mapping. Keys may be camelCase or snake_case: protobuf's JSON parser accepts
-both, so the official message types decide what is valid (through ``vertex_emulator.wire``), not a
-schema of ours. What comes out is the canonical proto3-JSON dict the emulator's domain reads.
+pool written as a mapping; or a TrainingPipeline of the custom task (its REST body, or the SDK's
+``TrainingPipeline.to_dict``), which stands for the backing job it would run. Keys may be
+camelCase or snake_case: protobuf's JSON parser accepts both, so the official message types
+decide what is valid (through ``vertex_emulator.wire``), not a schema of ours. What comes out is
+the canonical proto3-JSON dict the emulator's domain reads.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import yaml
 
 from vertex_emulator import wire
+from vertex_emulator.domain import pipelines
 from vertex_emulator.errors import ApiError
 
 Source = Mapping[str, Any] | str | Path
@@ -79,6 +82,18 @@ def custom_job(
     if persistent_resource_id:
         job.setdefault("jobSpec", {})["persistentResourceId"] = persistent_resource_id
     return job
+
+
+def job_or_pipeline(source: Source) -> dict[str, Any]:
+    """What ``check`` reads: a CustomJob as :func:`custom_job` does, or a canonical TrainingPipeline.
+
+    A pipeline is only parsed here; the check reads its backing job out of it with the service's
+    own rules, so what is wrong with it is a refusal in the service's words.
+    """
+    data, where = _load(source, "the custom job or training pipeline")
+    if pipelines.is_training_pipeline(data):
+        return _parse("TrainingPipeline", data, where)
+    return custom_job(data if isinstance(source, Mapping) else source)
 
 
 def persistent_resource(source: Source) -> dict[str, Any]:

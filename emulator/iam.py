@@ -33,6 +33,10 @@ _READ = frozenset(
         "aiplatform.persistentResources.list",
         "aiplatform.customJobs.get",
         "aiplatform.customJobs.list",
+        "aiplatform.trainingPipelines.get",
+        "aiplatform.trainingPipelines.list",
+        "aiplatform.models.get",
+        "aiplatform.models.list",
         OPERATIONS_LIST,
     }
 )
@@ -44,6 +48,9 @@ PREDEFINED_ROLES: dict[str, frozenset[str]] = {
         "aiplatform.customJobs.create",
         "aiplatform.customJobs.cancel",
         "aiplatform.customJobs.delete",
+        "aiplatform.trainingPipelines.create",
+        "aiplatform.trainingPipelines.cancel",
+        "aiplatform.trainingPipelines.delete",
     },
     "roles/aiplatform.viewer": _READ,
     "roles/iam.serviceAccountUser": frozenset({ACT_AS, "iam.serviceAccounts.get", "iam.serviceAccounts.list"}),

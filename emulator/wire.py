@@ -60,22 +60,56 @@ def _json_format() -> Any:
     return json_format
 
 
-def parse(version: str, message: str, body: Any) -> dict[str, Any]:
-    """Validate ``body`` as ``message`` of ``version`` and return its canonical dict."""
+def parse(version: str, message: str, body: Any, path: str | None = None) -> dict[str, Any]:
+    """Validate ``body`` as ``message`` of ``version`` and return its canonical dict.
+
+    ``path`` is where the message sits when it is not a request's body (a CustomJobSpec inside a
+    pipeline's ``training_task_inputs``): errors name their field from there.
+    """
+    where = path or REQUEST_FIELD.get(message, snake(message))
     if not isinstance(body, Mapping):
-        raise bad_field(
-            REQUEST_FIELD.get(message, snake(message)), "Invalid JSON payload received. Expected an object."
-        )
+        raise bad_field(where, "Invalid JSON payload received. Expected an object.")
     json_format = _json_format()
     cls = message_class(version, message)
     pb = cls()
     try:
         json_format.ParseDict(body, pb)
     except (json_format.ParseError, RecursionError, ValueError, TypeError) as error:
-        raise _explain(cls, body, REQUEST_FIELD.get(message, snake(message))) or bad_field(
-            REQUEST_FIELD.get(message, snake(message)), f"Invalid JSON payload received. {error}"
-        ) from None
+        raise _explain(cls, body, where) or bad_field(where, f"Invalid JSON payload received. {error}") from None
     return json_format.MessageToDict(pb)
+
+
+def parse_struct(version: str, message: str, value: Any, path: str) -> dict[str, Any]:
+    """Validate a message held in a ``google.protobuf.Value`` (a pipeline's ``training_task_inputs``).
+
+    A Struct has only doubles, so an integer arrives as ``1.0``: protobuf's parser takes an integral
+    float for an integer field and refuses a fractional one, but truncates a fractional enum number
+    (``1.5`` would become 1), so those are refused here first, with the field's path.
+    """
+    if isinstance(value, Mapping):
+        _refuse_fractional_enums(message_class(version, message).DESCRIPTOR, value, path)
+    return parse(version, message, value, path)
+
+
+def _refuse_fractional_enums(descriptor: Any, body: Mapping[str, Any], path: str) -> None:
+    for key, value in body.items():
+        field = descriptor.fields_by_camelcase_name.get(key) or descriptor.fields_by_name.get(key)
+        if field is None:
+            continue
+        here = f"{path}.{field.name}"
+        repeated = field.is_repeated and isinstance(value, list)
+        for index, item in enumerate(value if repeated else [value]):
+            where = f"{here}[{index}]" if repeated else here
+            if field.enum_type is not None and isinstance(item, float) and not item.is_integer():
+                raise bad_field(where, f"Invalid value at '{where}' ({field.enum_type.full_name}), {item}")
+            nested = field.message_type
+            if (
+                nested is not None
+                and isinstance(item, Mapping)
+                and not nested.GetOptions().map_entry
+                and not nested.full_name.startswith("google.protobuf.")
+            ):
+                _refuse_fractional_enums(nested, item, where)
 
 
 def parse_status(body: Any, path: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The emulator, driven through its HTTP API by Hypothesis, against a small reference model.
 
 A ``RuleBasedStateMachine`` creates, updates, reboots and deletes persistent resources, submits,
-cancels, completes and deletes custom jobs, and moves the manual clock. Every call is also played
+cancels, completes and deletes custom jobs, creates, cancels and deletes training pipelines (whose
+backing jobs are jobs like the others), and moves the manual clock. Every call is also played
 on :class:`Model`, a few dozen lines that restate the rules from the documentation and README
 without importing any of the emulator's rules, and the two must agree on every answer (status
 and ``google.rpc.Code``) and on every state afterwards.
@@ -15,6 +16,8 @@ The invariants, checked after every step:
   under the jobs; rebooting needs a resource without jobs, deleting cancels them first);
 - every object created can be read, and appears exactly once across the pages of its list;
 - every error is a well-formed ``google.rpc.Status`` with a 4xx code;
+- a training pipeline is listed once, in its backing job's state (``PIPELINE_STATE_X`` for
+  ``JOB_STATE_X``) with its error, or FAILED without a job when the admission refused that job;
 - an operation, once done, holds the resource it worked on (Empty for a delete) or an error;
 - the state exports, and imports into a fresh service to an equal export (the invariant that
   would have caught an update that names one pool twice); in the ``deep`` profile the steps also
@@ -28,6 +31,7 @@ Both admission policies run: ``reject`` refuses a job that does not fit in the f
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +58,9 @@ PRECONDITION = "FAILED_PRECONDITION"
 NOT_FOUND = "NOT_FOUND"
 EXISTS = "ALREADY_EXISTS"
 TERMINAL = ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
+PIPELINE_TERMINAL = tuple(state.replace("JOB_STATE_", "PIPELINE_STATE_") for state in TERMINAL)
+NO_SUCH_PIPELINE = f"{PARENT}/trainingPipelines/404"
+CUSTOM_TASK = "gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml"
 ERROR_CODES = {"JOB_STATE_FAILED": 13, "JOB_STATE_CANCELLED": 1}
 """The job's ``error.code`` when it ends so; a job failed out of the queue is INVALID_ARGUMENT (3)."""
 
@@ -101,6 +108,16 @@ class Resource(Timed):
 
 
 @dataclass
+class Pipeline:
+    """A training pipeline: its backing job, or the google.rpc.Code of the admission's refusal."""
+
+    job: str | None
+    refused: int | None = None
+    final: tuple[str, int | None] | None = None
+    """State and error code when its job was deleted: the pipeline keeps them."""
+
+
+@dataclass
 class Job(Timed):
     resource: str | None = None
     demand: dict[str, int] = field(default_factory=dict)
@@ -116,6 +133,7 @@ class Model:
         self.now = 0.0
         self.resources: dict[str, Resource] = {}
         self.jobs: dict[str, Job] = {}
+        self.pipelines: dict[str, Pipeline] = {}
         self._order = 0
 
     # ---- time
@@ -342,7 +360,46 @@ class Model:
             return NOT_FOUND
         if job.state not in TERMINAL:
             return PRECONDITION
+        for pipeline in self.pipelines.values():
+            if pipeline.job == name:
+                pipeline.final = self.pipeline_state(pipeline)
         del self.jobs[name]
+        return OK
+
+    # ---- training pipelines
+
+    def create_pipeline(self, resource_id: str, workers: list[dict[str, Any]]) -> tuple[str, Job | None, int | None]:
+        """A pipeline runs the job it holds; an admission refusal is a FAILED pipeline, not an error."""
+        expected, job = self.create_job(resource_id, workers)
+        if expected in (INVALID, PRECONDITION):
+            return OK, None, {INVALID: 3, PRECONDITION: 9}[expected]
+        return expected, job, None
+
+    def pipeline_state(self, pipeline: Pipeline) -> tuple[str, int | None]:
+        """The pipeline's state and error code: its job's, renamed."""
+        if pipeline.final is not None:
+            return pipeline.final
+        if pipeline.job is None:
+            return "PIPELINE_STATE_FAILED", pipeline.refused
+        job = self.jobs[pipeline.job]
+        return job.state.replace("JOB_STATE_", "PIPELINE_STATE_"), job.error_code
+
+    def cancel_pipeline(self, name: str) -> str:
+        pipeline = self.pipelines.get(name)
+        if pipeline is None:
+            return NOT_FOUND
+        if self.pipeline_state(pipeline)[0] in PIPELINE_TERMINAL:
+            return PRECONDITION
+        assert pipeline.job is not None
+        return self.cancel_job(pipeline.job)
+
+    def delete_pipeline(self, name: str) -> str:
+        pipeline = self.pipelines.get(name)
+        if pipeline is None:
+            return NOT_FOUND
+        if self.pipeline_state(pipeline)[0] not in PIPELINE_TERMINAL:
+            return PRECONDITION
+        del self.pipelines[name]
         return OK
 
 
@@ -364,6 +421,20 @@ def check_status(response: Any) -> str:
 
 def answer(response: Any) -> str:
     return OK if response.status_code == 200 else check_status(response)
+
+
+def as_struct(value: Any, key: str = "") -> Any:
+    """A REST worker pool as the SDK puts it in ``trainingTaskInputs``: snake_case keys but a
+    camelCase ``containerSpec``, and every integer (int64 strings too) a float."""
+    if isinstance(value, dict):
+        if key == "containerSpec":
+            return value
+        return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): as_struct(item, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [as_struct(item) for item in value]
+    if (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.isdigit()):
+        return float(value)
+    return value
 
 
 def _pool(pool: dict[str, Any]) -> Pool:
@@ -389,6 +460,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         self.http = make_app(service).test_client()
         self.model = Model(self.policy)
         self.known_jobs: list[str] = []
+        self.known_pipelines: list[str] = []
         self.ended: dict[str, str] = {}
         self.operations: dict[str, tuple[str, str]] = {}
         self.reads = 0
@@ -482,7 +554,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         """A job on on-demand machines: it runs through its states on the clock, holding nothing."""
         self._submit(data, None)
 
-    def _submit(self, data: st.DataObject, resource_id: str | None) -> None:
+    def _workers(self, data: st.DataObject, resource_id: str | None) -> list[dict[str, Any]]:
         resource = self.model.resources.get(f"{PARENT}/persistentResources/{resource_id}")
         workers = []
         for _ in range(data.draw(st.integers(1, 2))):
@@ -491,6 +563,10 @@ class EmulatorMachine(RuleBasedStateMachine):
             else:
                 spec = data.draw(s.hardware())
             workers.append(data.draw(s.worker_pools(data.draw(s.written_differently(spec)), st.integers(1, 3))))
+        return workers
+
+    def _submit(self, data: st.DataObject, resource_id: str | None) -> None:
+        workers = self._workers(data, resource_id)
         job_spec: dict[str, Any] = {"workerPoolSpecs": workers}
         if resource_id:
             job_spec["persistentResourceId"] = resource_id
@@ -519,6 +595,53 @@ class EmulatorMachine(RuleBasedStateMachine):
         name = self._some_job(data)
         self._expect(self.http.delete(f"/v1/{name}"), self.model.delete_job(name), "delete job")
 
+    # ---- training pipelines
+
+    @rule(data=st.data(), resource_id=st.sampled_from(RESOURCE_IDS))
+    def create_pipeline(self, data: st.DataObject, resource_id: str) -> None:
+        """A pipeline as the SDK sends it: its job spec a Struct, snake_case, integers as floats."""
+        workers = self._workers(data, resource_id)
+        inputs = {"worker_pool_specs": [as_struct(worker) for worker in workers], "persistent_resource_id": resource_id}
+        body = {"displayName": "pipe", "trainingTaskDefinition": CUSTOM_TASK, "trainingTaskInputs": inputs}
+        response = self.http.post(f"/v1/{PARENT}/trainingPipelines", json=body)
+        expected, job, refused = self.model.create_pipeline(resource_id, workers)
+        self._expect(response, expected, "create pipeline")
+        if expected != OK:
+            return
+        created = response.get_json()
+        backing = created.get("trainingTaskMetadata", {}).get("backingCustomJob")
+        assert (backing is None) == (job is None), created
+        if job is not None:
+            self.model.add_job(backing, job)
+            self.known_jobs.append(backing)
+        self.model.pipelines[created["name"]] = Pipeline(backing, refused)
+        self.known_pipelines.append(created["name"])
+        event("create pipeline: refused by the admission" if job is None else "create pipeline: runs its job")
+
+    def _some_pipeline(self, data: st.DataObject) -> str:
+        return data.draw(st.sampled_from([*self.known_pipelines, NO_SUCH_PIPELINE]))
+
+    @rule(data=st.data())
+    def cancel_pipeline(self, data: st.DataObject) -> None:
+        name = self._some_pipeline(data)
+        response = self.http.post(f"/v1/{name}:cancel", json={})
+        self._expect(response, self.model.cancel_pipeline(name), "cancel pipeline")
+
+    @rule(data=st.data())
+    def delete_pipeline(self, data: st.DataObject) -> None:
+        name = self._some_pipeline(data)
+        self._expect(self.http.delete(f"/v1/{name}"), self.model.delete_pipeline(name), "delete pipeline")
+
+    def _check_pipelines(self) -> None:
+        """Each pipeline is listed once, in its job's state with its job's error; terminal stays terminal."""
+        listed = self._listed("trainingPipelines", 3)
+        assert sorted(p["name"] for p in listed) == sorted(self.model.pipelines), "every pipeline once"
+        for shown in listed:
+            state, code = self.model.pipeline_state(self.model.pipelines[shown["name"]])
+            assert (shown["state"], shown.get("error", {}).get("code")) == (state, code), shown["name"]
+            if state in PIPELINE_TERMINAL:
+                assert self.ended.setdefault(shown["name"], state) == state, "a terminal state never changes"
+
     # ---- time
 
     @rule(seconds=st.sampled_from((0.5, 1.0, 2.0, 3.0, 7.0)))
@@ -546,6 +669,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         jobs = self._listed("customJobs", 4)
         self._check_resources(resources)
         self._check_jobs(jobs, {resource["name"]: resource["state"] for resource in resources})
+        self._check_pipelines()
         self.reads += 1
         self._read(self.made()[self.reads % len(self.made())])
         operations = list(self.operations)

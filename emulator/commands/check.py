@@ -31,10 +31,10 @@ def _used(text: str) -> tuple[str, int]:
 
 
 def job_from_file(args: argparse.Namespace) -> dict[str, Any]:
-    """The job of ``JOB_FILE``: a REST CustomJob body or a ``gcloud ... --config`` spec."""
+    """The job of ``JOB_FILE``: a REST CustomJob body, a ``gcloud ... --config`` spec, or a TrainingPipeline."""
     if not args.job:
         raise specs.SpecError("give JOB_FILE, the custom job to check")
-    return specs.custom_job(args.job)
+    return specs.job_or_pipeline(args.job)
 
 
 def job_from_gcloud(args: argparse.Namespace) -> dict[str, Any]:
@@ -69,7 +69,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "check",
         help="check offline whether a custom job would be admitted on a persistent resource",
         description=(
-            "Check a CustomJob (REST body, or the gcloud ai custom-jobs create --config YAML) against a "
+            "Check a CustomJob (REST body, or the gcloud ai custom-jobs create --config YAML), or a "
+            "TrainingPipeline of the custom task (REST body, or the SDK's TrainingPipeline.to_dict), against a "
             "persistent resource as 'gcloud ai persistent-resources describe --format=json|yaml' prints it, "
             "with the emulator's admission rule; or, after --, a gcloud ai custom-jobs create command line. "
             "Exit 0 admitted, 1 refused, 2 unreadable input or a command gcloud would refuse."

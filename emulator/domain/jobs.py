@@ -133,14 +133,6 @@ class CustomJob(Record):
     def terminal(self) -> bool:
         return self.state in TERMINAL
 
-    @property
-    def display_name(self) -> str:
-        return str(self.spec.get("displayName", ""))
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return self.spec.get("labels", {})
-
     def step(self, at: float, pending_delay: float, duration: float | None) -> float | Ending | None:
         """Take the transition due at ``at``: returns the instant the next one is due, the end the
         job reaches now (the caller ends it, which releases its replicas), or None when it runs

@@ -19,6 +19,15 @@ class Record:
     create_time: float
     update_time: float
 
+    @property
+    def display_name(self) -> str:
+        """What list filters (``display_name``) and the web page read."""
+        return str(self.spec.get("displayName", ""))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.spec.get("labels", {})
+
     def stamps(self, **more: float | None) -> dict[str, str]:
         """``createTime``, the given optional times when set, and ``updateTime``, as RFC 3339."""
         times: dict[str, float | None] = {"createTime": self.create_time, **more, "updateTime": self.update_time}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vertex_emulator import iam
-from vertex_emulator.http import api, control, faults, logging_api, openapi, ui
+from vertex_emulator.http import api, control, faults, logging_api, openapi, pipelines, ui
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ _OPS = "<any(v1, v1beta1, ui):prefix>"
 _LOCATION = "projects/<id:project>/locations/<id:location>"
 _RESOURCES = f"/{_VERSION}/{_LOCATION}/persistentResources"
 _JOBS = f"/{_VERSION}/{_LOCATION}/customJobs"
+_PIPELINES = f"/{_VERSION}/{_LOCATION}/trainingPipelines"
+_MODELS = f"/{_VERSION}/{_LOCATION}/models"
 
 _OPERATION_PARENTS = (
     f"/{_OPS}/{_LOCATION}",
@@ -85,6 +87,66 @@ def _operation_routes() -> list[Route]:
             ),
         ]
     return routes
+
+
+def _pipeline_routes() -> list[Route]:
+    """PipelineService's training pipelines and the ModelService reads of the models they upload."""
+    return [
+        Route(
+            _PIPELINES,
+            ("POST",),
+            pipelines.create_pipeline,
+            "CreateTrainingPipeline",
+            "aiplatform.trainingPipelines.create",
+            body="TrainingPipeline",
+        ),
+        Route(
+            _PIPELINES,
+            ("GET",),
+            pipelines.list_pipelines,
+            "ListTrainingPipelines",
+            "aiplatform.trainingPipelines.list",
+            ("filter", "pageSize", "pageToken", "readMask"),
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>",
+            ("GET",),
+            pipelines.get_pipeline,
+            "GetTrainingPipeline",
+            "aiplatform.trainingPipelines.get",
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>",
+            ("DELETE",),
+            pipelines.delete_pipeline,
+            "DeleteTrainingPipeline",
+            "aiplatform.trainingPipelines.delete",
+        ),
+        Route(
+            f"{_PIPELINES}/<id:pipeline>:cancel",
+            ("POST",),
+            pipelines.cancel_pipeline,
+            "CancelTrainingPipeline",
+            "aiplatform.trainingPipelines.cancel",
+        ),
+        Route(
+            _MODELS,
+            ("GET",),
+            pipelines.list_models,
+            "ListModels",
+            "aiplatform.models.list",
+            ("filter", "pageSize", "pageToken", "readMask"),
+        ),
+        Route(f"{_MODELS}/<id:model>", ("GET",), pipelines.get_model, "GetModel", "aiplatform.models.get"),
+        Route(
+            f"{_MODELS}/<id:model>:listVersions",
+            ("GET",),
+            pipelines.list_model_versions,
+            "ListModelVersions",
+            "aiplatform.models.list",
+            ("pageSize", "pageToken", "readMask"),
+        ),
+    ]
 
 
 ROUTES: list[Route] = [
@@ -147,6 +209,7 @@ ROUTES: list[Route] = [
     Route(f"{_JOBS}/<id:job>", ("GET",), api.get_job, "GetCustomJob", "aiplatform.customJobs.get"),
     Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob", "aiplatform.customJobs.delete"),
     Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob", "aiplatform.customJobs.cancel"),
+    *_pipeline_routes(),
     *_operation_routes(),
     Route("/v2/entries:list", ("POST",), logging_api.entries_list, "ListLogEntries"),
     Route("/", ("GET",), ui.page, "WebPage", media="text/html"),

@@ -92,7 +92,7 @@
   // ------------------------------------------------------------------ small pieces of the page
 
   const shortId = (name) => name.slice(name.lastIndexOf("/") + 1);
-  const stateLabel = (state) => (state || "UNKNOWN").replace(/^JOB_STATE_/, "");
+  const stateLabel = (state) => (state || "UNKNOWN").replace(/^(JOB|PIPELINE)_STATE_/, "");
   const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
   function badge(state) {
@@ -173,6 +173,43 @@
       h("code", {}, shortId(ref.name)),
       ` · ${plural(ref.replicas, "replica")} `,
       ref.state ? badge(ref.state) : null,
+      ref.pipeline ? pipelineOf(ref.pipeline) : null,
+    );
+  }
+
+  function pipelineOf(pipeline) {
+    return h(
+      "span",
+      { class: "owner", dataset: { pipeline: pipeline.name } },
+      " · for pipeline ",
+      h("span", { class: "pipeline-name" }, pipeline.displayName || shortId(pipeline.name)),
+      " ",
+      h("code", {}, shortId(pipeline.name)),
+    );
+  }
+
+  function pipelines(list) {
+    // Each training pipeline with the backing custom job it runs (and that job's state) and its model.
+    return h(
+      "table",
+      { class: "pipelines" },
+      h("caption", {}, "Training pipelines"),
+      h("thead", {}, h("tr", {}, ["Pipeline", "State", "Created", "Backing custom job", "Model", "Error"]
+        .map((title) => h("th", { scope: "col" }, title)))),
+      h("tbody", {}, list.map((item) => h(
+        "tr",
+        { dataset: { pipeline: item.name, state: item.state } },
+        h("th", { scope: "row" }, h("span", { class: "pipeline-name" }, item.displayName), h("br"),
+          h("code", {}, shortId(item.name))),
+        h("td", {}, badge(item.state)),
+        h("td", {}, when(item.createTime)),
+        h("td", { class: "backing-job" }, item.backingCustomJob
+          ? [h("code", { dataset: { job: item.backingCustomJob.name } }, shortId(item.backingCustomJob.name)), " ",
+            item.backingCustomJob.state ? badge(item.backingCustomJob.state) : "deleted"]
+          : h("span", { class: "muted" }, "none")),
+        h("td", {}, item.model ? h("code", {}, item.model.split("/models/")[1]) : h("span", { class: "muted" }, "—")),
+        h("td", { class: "error-text" }, errorText(item.error)),
+      ))),
     );
   }
 
@@ -262,6 +299,9 @@
       item.persistentResources.length
         ? item.persistentResources.map(resource)
         : h("p", { class: "muted" }, "No persistent resource here."),
+      item.trainingPipelines && item.trainingPipelines.length
+        ? [h("h4", { class: "pipelines-title" }, "Training pipelines"), pipelines(item.trainingPipelines)]
+        : null,
       h("h4", { class: "operations-title" }, "Operations in flight"),
       operations(item.operationsInFlight),
     );
