@@ -49,7 +49,7 @@ test-deep: $(STAMP)
 # (a PyTorch CPU wheel) and runs PyTorch DDP across two replicas of a job on a persistent resource.
 test-e2e: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[e2e]'
-	NO_GCE_CHECK=True VERTEX_EMULATOR_E2E=1 $(BIN)/pytest -q tests/test_e2e_ddp.py
+	NO_GCE_CHECK=True VERTEX_EMULATOR_E2E=1 $(BIN)/pytest -q -s tests/test_e2e_ddp.py
 
 # Benchmarks (bench/, README "Performance"): the full run installs moto, the peer it compares with.
 bench: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,3 +71,55 @@ def test_no_replica_outlives_serve_killed_with_sigkill(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert not any(group_alive(group) for group in groups)
         assert "local execution is ON" in process.stderr.read()  # type: ignore[union-attr]
+
+
+LAUNCHER = """
+import json, os, sys, time, urllib.request
+
+base = "http://" + os.environ["VERTEX_AI_EMULATOR_HOST"] + "/v1/projects/my-project/locations/us-central1"
+
+
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)
+
+
+pool = {"machineSpec": {"machineType": "n1-standard-4"}, "replicaCount": "1"}
+call("POST", "/persistentResources?persistentResourceId=cpu", {"resourcePools": [{**pool, "id": "cpu"}]})
+code = "import os, pathlib; pathlib.Path('ran-' + os.environ['CLOUD_ML_JOB_ID']).touch()"
+task = {"imageUri": "gcr.io/p/trainer:1", "command": [sys.executable, "-c", code]}
+spec = {"persistentResourceId": "cpu", "workerPoolSpecs": [{**pool, "containerSpec": task}]}
+body = {"displayName": "exec", "jobSpec": spec}
+deadline = time.monotonic() + 60
+while True:
+    try:
+        job = call("POST", "/customJobs", body)
+        break
+    except urllib.error.HTTPError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.05)
+while job["state"] not in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED") and time.monotonic() < deadline:
+    time.sleep(0.05)
+    job = call("GET", "/customJobs/" + job["name"].rsplit("/", 1)[1])
+print("STATE", job["state"], job["name"].rsplit("/", 1)[1])
+"""
+
+
+def test_exec_runs_a_launcher_whose_job_runs_locally(tmp_path: Path) -> None:
+    (tmp_path / "launcher.py").write_text(LAUNCHER)
+    done = subprocess.run(
+        [sys.executable, "-m", "vertex_emulator", "exec", "--execution", "local", "--", sys.executable, "launcher.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    _, state, job_id = done.stdout.split()
+    assert state == "JOB_STATE_SUCCEEDED"
+    assert (tmp_path / f"ran-{job_id}").exists()
+    assert "local execution is ON" in done.stderr
