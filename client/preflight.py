@@ -22,11 +22,15 @@ OTHER_JOBS = "other jobs"
 
 @dataclass(frozen=True)
 class Verdict:
-    """Admitted with a placement, or refused with the error the emulator would answer."""
+    """Admitted with a placement, or refused with the error the emulator would answer.
+
+    ``waiting`` is set for a tuning job only: how many of its parallel trials would wait for room.
+    """
 
     resource: str
     placement: tuple[dict[str, Any], ...] = ()
     error: ApiError | None = None
+    waiting: int | None = None
 
     @property
     def admitted(self) -> bool:
@@ -36,6 +40,8 @@ class Verdict:
         body: dict[str, Any] = {"admitted": self.admitted, "resource": self.resource}
         if self.error is None:
             body["placement"] = list(self.placement)
+            if self.waiting is not None:
+                body["waitingTrials"] = self.waiting
         else:
             body["error"] = self.error.to_status(http=True)
         return body

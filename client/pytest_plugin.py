@@ -107,6 +107,23 @@ class VertexHarness:
         """End a job now, SUCCEEDED or FAILED (with a google.rpc.Status ``error``)."""
         self.emulator().set_outcome(self.client.job_name(job), state, error, None, None)
 
+    def set_trial_outcome(
+        self,
+        tuning_job: Any,
+        trial_id: str,
+        metrics: dict[str, float] | None = None,
+        infeasible_reason: str | None = None,
+        after: float | None = None,
+    ) -> None:
+        """Decide a trial of a hyperparameter tuning job (an SDK object or its name): its final
+        ``metrics``, or INFEASIBLE with ``infeasible_reason``; now, or ``after`` seconds of running.
+        A trial not started yet gets the outcome when it starts."""
+        name = str(getattr(tuning_job, "resource_name", tuning_job))
+        if "/" not in name:
+            name = f"{self.parent}/hyperparameterTuningJobs/{name}"
+        state = None if infeasible_reason is None else "INFEASIBLE"
+        self.emulator().set_trial_outcome(name, trial_id, metrics, state, infeasible_reason, None, after)
+
 
 @dataclass(frozen=True)
 class _Options:

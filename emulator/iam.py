@@ -37,6 +37,8 @@ _READ = frozenset(
         "aiplatform.trainingPipelines.list",
         "aiplatform.models.get",
         "aiplatform.models.list",
+        "aiplatform.hyperparameterTuningJobs.get",
+        "aiplatform.hyperparameterTuningJobs.list",
         OPERATIONS_LIST,
     }
 )
@@ -51,6 +53,9 @@ PREDEFINED_ROLES: dict[str, frozenset[str]] = {
         "aiplatform.trainingPipelines.create",
         "aiplatform.trainingPipelines.cancel",
         "aiplatform.trainingPipelines.delete",
+        "aiplatform.hyperparameterTuningJobs.create",
+        "aiplatform.hyperparameterTuningJobs.cancel",
+        "aiplatform.hyperparameterTuningJobs.delete",
     },
     "roles/aiplatform.viewer": _READ,
     "roles/iam.serviceAccountUser": frozenset({ACT_AS, "iam.serviceAccounts.get", "iam.serviceAccounts.list"}),

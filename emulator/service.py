@@ -22,6 +22,7 @@ from vertex_emulator.core.job_calls import JobCalls
 from vertex_emulator.core.operation_calls import MAX_WAIT_SECONDS, OperationCalls
 from vertex_emulator.core.pipeline_calls import PipelineCalls
 from vertex_emulator.core.resource_calls import ResourceCalls
+from vertex_emulator.core.tuning_calls import TuningCalls
 from vertex_emulator.domain import operations
 from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.domain.operations import Operation
@@ -30,7 +31,7 @@ from vertex_emulator.domain.resources import PersistentResource
 __all__ = ["MAX_WAIT_SECONDS", "Service", "convert_for"]
 
 
-class Service(ResourceCalls, JobCalls, PipelineCalls, OperationCalls, ControlCalls):
+class Service(ResourceCalls, JobCalls, PipelineCalls, TuningCalls, OperationCalls, ControlCalls):
     """The state of an emulator and every call of the API on it."""
 
     def rendered(self, record: PersistentResource | CustomJob) -> dict[str, Any]:

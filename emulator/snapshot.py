@@ -25,7 +25,7 @@ import json
 import math
 import os
 import types
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -72,12 +72,15 @@ def _hints(kind: type[Stored]) -> dict[str, Any]:
 
 
 def dump(record: Stored) -> dict[str, Any]:
-    """A record as JSON data, equal to what parsing its JSON gives (tuples are lists); it shares the
-    record's containers, so serialise it before the record changes."""
+    """A record as JSON data, equal to what parsing its JSON gives (tuples are lists, a list of
+    dataclasses, such as a tuning job's trials, their fields); it shares the record's containers,
+    so serialise it before the record changes."""
     data = {name: getattr(record, name) for name in _field_names(type(record))}
     for name, value in data.items():
         if isinstance(value, tuple):
             data[name] = list(value)
+        elif isinstance(value, list) and value and is_dataclass(value[0]):
+            data[name] = [dump(item) for item in value]
     return data
 
 
@@ -172,6 +175,8 @@ def _check(value: Any, hint: Any, path: str) -> Any:
         return float(value)
     if hint in (int, str, bool) and type(value) is hint:
         return value
+    if is_dataclass(hint) and isinstance(value, dict):
+        return _record(hint, value, path)
     if origin is dict and isinstance(value, dict):
         return {
             _check(key, args[0], f"{path} key"): _check(item, args[1], f"{path}.{key}") for key, item in value.items()

@@ -25,6 +25,7 @@ VERSIONS = ("v1", "v1beta1")
 REQUEST_FIELD = {
     "PersistentResource": "persistent_resource",
     "CustomJob": "custom_job",
+    "HyperparameterTuningJob": "hyperparameter_tuning_job",
 }
 
 

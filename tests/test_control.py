@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import PARENT, demo_pool, job_body
 from tests.serving import ROOT
-from vertex_emulator import snapshot
 from vertex_emulator.clock import ManualClock
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.urls import ROUTES
@@ -80,7 +79,7 @@ def test_export_then_import_gives_identical_answers_now_and_later() -> None:
     exported = source("GET", "/emulator/v1/state")
     target = Client(_service(seed=99, start=ManualClock.DEFAULT_START + 10**6))
     counts = target("PUT", "/emulator/v1/state", exported)
-    assert counts == {key: len(exported[key]) for key in snapshot.COLLECTIONS}
+    assert counts == {key: len(value) for key, value in exported.items() if isinstance(value, list)}
     assert target.answers() == source.answers()
     assert target("GET", "/emulator/v1/state") == exported
 

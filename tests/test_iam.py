@@ -46,6 +46,7 @@ bindings:
 """
 
 JOB = f"{PARENT}/customJobs/123"
+TUNING = f"{PARENT}/hyperparameterTuningJobs/456"
 RESOURCE = f"{PARENT}/persistentResources/demo"
 OPERATION = f"{PARENT}/operations/9"
 PIPELINE = f"{PARENT}/trainingPipelines/456"
@@ -71,6 +72,11 @@ METHODS: list[tuple[str, str, str, str]] = [
     ("ListModels", "GET", f"/v1/{PARENT}/models", ""),
     ("GetModel", "GET", f"/v1/{MODEL}", ""),
     ("ListModelVersions", "GET", f"/v1/{MODEL}:listVersions", ""),
+    ("CreateHyperparameterTuningJob", "POST", f"/v1/{PARENT}/hyperparameterTuningJobs", ""),
+    ("ListHyperparameterTuningJobs", "GET", f"/v1/{PARENT}/hyperparameterTuningJobs", ""),
+    ("GetHyperparameterTuningJob", "GET", f"/v1/{TUNING}", ""),
+    ("DeleteHyperparameterTuningJob", "DELETE", f"/v1/{TUNING}", ""),
+    ("CancelHyperparameterTuningJob", "POST", f"/v1/{TUNING}:cancel", ""),
     ("ListOperations", "GET", f"/v1/{PARENT}/operations", ""),
     ("GetOperation", "GET", f"/ui/{OPERATION}", ""),
     ("WaitOperation", "POST", f"/v1/{OPERATION}:wait", "timeout=0s"),
@@ -96,6 +102,11 @@ ALLOWED = {
         "ListModels",
         "GetModel",
         "ListModelVersions",
+        "CreateHyperparameterTuningJob",
+        "ListHyperparameterTuningJobs",
+        "GetHyperparameterTuningJob",
+        "DeleteHyperparameterTuningJob",
+        "CancelHyperparameterTuningJob",
         "ListOperations",
         "GetOperation",
         "WaitOperation",
@@ -110,6 +121,8 @@ ALLOWED = {
         "ListModels",
         "GetModel",
         "ListModelVersions",
+        "ListHyperparameterTuningJobs",
+        "GetHyperparameterTuningJob",
         "ListOperations",
         "GetOperation",
         "WaitOperation",
@@ -138,6 +151,11 @@ PERMISSIONS = {
     "ListModels": ("aiplatform.models.list", PARENT),
     "GetModel": ("aiplatform.models.get", MODEL),
     "ListModelVersions": ("aiplatform.models.list", MODEL),
+    "CreateHyperparameterTuningJob": ("aiplatform.hyperparameterTuningJobs.create", PARENT),
+    "ListHyperparameterTuningJobs": ("aiplatform.hyperparameterTuningJobs.list", PARENT),
+    "GetHyperparameterTuningJob": ("aiplatform.hyperparameterTuningJobs.get", TUNING),
+    "DeleteHyperparameterTuningJob": ("aiplatform.hyperparameterTuningJobs.delete", TUNING),
+    "CancelHyperparameterTuningJob": ("aiplatform.hyperparameterTuningJobs.cancel", TUNING),
     "ListOperations": ("aiplatform.operations.list", PARENT),
     "GetOperation": ("aiplatform.operations.list", OPERATION),
     "WaitOperation": ("aiplatform.operations.list", OPERATION),

@@ -482,3 +482,59 @@ def test_queued_jobs_start_in_fifo_order_per_pool_as_soon_as_they_fit(
     for step in steps:
         _queue_step(run, step, body)
         _check_queue(run)
+
+
+# ------------------------------------------------------------------- hyperparameter tuning trials
+
+
+@given(
+    capacity=st.integers(1, 6),
+    replicas=st.integers(1, 3),
+    others=st.integers(0, 6),
+    limits=st.integers(1, 6).flatmap(lambda most: st.tuples(st.just(most), st.integers(1, most))),
+    policy=st.sampled_from(["reject", "queue"]),
+)
+def test_trials_run_as_many_at_once_as_fit_and_parallel_allows_then_all_end(
+    capacity: int, replicas: int, others: int, limits: tuple[int, int], policy: str
+) -> None:
+    """**Tuning trials** take a pool's replicas like any job: at once, as many trials are ACTIVE as
+    both ``parallelTrialCount`` and the free replicas allow (the others wait REQUESTED, whatever the
+    admission policy), the pool is never over-committed, and once jobs end every trial ends."""
+    from vertex_emulator.domain import tuning
+
+    replicas = min(replicas, capacity)
+    most, parallel = limits
+    service = Service(clock=ManualClock(), settings=Settings(admission=policy, job_duration=None), seed=1)
+    machine = {"machineType": "n1-standard-4"}
+    pool = {"id": "p", "machineSpec": machine, "replicaCount": str(capacity)}
+    service.seed_resource("projects/p/locations/l", "pr", {"resourcePools": [pool]})
+    worker = {"machineSpec": machine, "containerSpec": {"imageUri": "i"}}
+    held = min(others, capacity)
+    if held:
+        job_spec = {"persistentResourceId": "pr", "workerPoolSpecs": [{**worker, "replicaCount": str(held)}]}
+        service.create_job("projects/p/locations/l", {"displayName": "other", "jobSpec": job_spec}, "v1")
+    trial_pool = {**worker, "replicaCount": str(replicas)}
+    body = {
+        "displayName": "hp",
+        "studySpec": {
+            "metrics": [{"metricId": "m", "goal": "MAXIMIZE"}],
+            "parameters": [{"parameterId": "x", "doubleValueSpec": {"minValue": 0.0, "maxValue": 1.0}}],
+        },
+        "maxTrialCount": most,
+        "parallelTrialCount": parallel,
+        "trialJobSpec": {"persistentResourceId": "pr", "workerPoolSpecs": [trial_pool]},
+    }
+    record = service.create_tuning_job("projects/p/locations/l", body, "v1")
+    active = [trial for trial in record.trials if trial.state == tuning.ACTIVE]
+    assert len(active) == min(parallel, (capacity - held) // replicas)
+    assert len(record.open_trials) == parallel
+    resource = service.get_resource("projects/p/locations/l/persistentResources/pr")
+    for _ in range(2 * most + 2):
+        assert resource.used("p") <= capacity
+        assert sum(trial.state == tuning.ACTIVE for trial in record.trials) <= parallel
+        for name in [*resource.holders["p"]]:
+            service.set_outcome(name, "JOB_STATE_SUCCEEDED", None, None, None)
+        service.advance(0)
+    assert record.state == "JOB_STATE_SUCCEEDED"
+    assert [trial.state for trial in record.trials] == [tuning.SUCCEEDED] * most
+    assert resource.used("p") == 0

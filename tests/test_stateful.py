@@ -45,6 +45,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from tests import strategies as s
 from vertex_emulator import store
 from vertex_emulator.clock import ManualClock
+from vertex_emulator.errors import ApiError, Code
 from vertex_emulator.http.app import make_app
 from vertex_emulator.service import Service
 from vertex_emulator.settings import Settings
@@ -784,3 +785,168 @@ def test_an_update_cut_short_by_a_delete_ends_with_an_error() -> None:
     http.delete(f"/v1/{name}")
     done = http.get(f"/v1/{update.get_json()['name']}").get_json()
     assert done["done"] and done["error"]["code"] == 1 and "response" not in done
+
+
+# ------------------------------------------------------------------- hyperparameter tuning jobs
+
+
+class TuningMachine(RuleBasedStateMachine):
+    """Tuning jobs whose trials compete with each other and with plain jobs for one resource's pools.
+
+    Invariants after every step: no pool holds more replicas than it has; a tuning job never has
+    more than ``parallelTrialCount`` open trials (so never more ACTIVE); a trial is open exactly while
+    its CustomJob has not ended, and ACTIVE trials' jobs hold replicas or run; a tuning job that has
+    ended (CANCELLED above all) holds nothing. At the end, with the clock moved far enough, every
+    trial and every tuning job has ended.
+    """
+
+    RESOURCE = f"{PARENT}/persistentResources/pr-a"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.service = Service(clock=ManualClock(), settings=Settings(**DELAYS), seed=5)
+        self.capacity = 3
+        pool = {"id": "p", "machineSpec": {"machineType": "n1-standard-4"}, "replicaCount": str(self.capacity)}
+        self.service.seed_resource(PARENT, "pr-a", {"resourcePools": [pool]})
+        self.tuning: list[str] = []
+
+    def _trial_job(self, replicas: int) -> dict[str, Any]:
+        return {
+            "persistentResourceId": "pr-a",
+            "workerPoolSpecs": [
+                {
+                    "machineSpec": {"machineType": "n1-standard-4"},
+                    "replicaCount": str(replicas),
+                    "containerSpec": {"imageUri": "gcr.io/p/t:1"},
+                }
+            ],
+        }
+
+    @rule(
+        most=st.integers(1, 5),
+        data=st.data(),
+        replicas=st.integers(1, 3),
+        algorithm=st.sampled_from(["RANDOM_SEARCH", "GRID_SEARCH"]),
+    )
+    def create_tuning_job(self, most: int, data: st.DataObject, replicas: int, algorithm: str) -> None:
+        body = {
+            "displayName": "hp",
+            "studySpec": {
+                "metrics": [{"metricId": "loss", "goal": "MINIMIZE"}],
+                "parameters": [{"parameterId": "n", "integerValueSpec": {"minValue": "1", "maxValue": "3"}}],
+                "algorithm": algorithm,
+            },
+            "maxTrialCount": most,
+            "parallelTrialCount": data.draw(st.integers(1, most), label="parallel"),
+            "maxFailedTrialCount": data.draw(st.integers(0, most), label="failed"),
+            "trialJobSpec": self._trial_job(replicas),
+        }
+        try:
+            record = self.service.create_tuning_job(PARENT, body, "v1")
+        except ApiError as error:
+            assert error.code is Code.NOT_FOUND or error.code is Code.FAILED_PRECONDITION, error
+            return
+        self.tuning.append(record.name)
+
+    @rule(replicas=st.integers(1, 2))
+    def create_plain_job(self, replicas: int) -> None:
+        body = {"displayName": "other", "jobSpec": self._trial_job(replicas)}
+        try:
+            self.service.create_job(PARENT, body, "v1")
+        except ApiError as error:
+            assert error.code in (Code.FAILED_PRECONDITION, Code.NOT_FOUND), error
+
+    @rule(data=st.data(), metric=st.floats(0, 1), infeasible=st.booleans())
+    def set_trial_outcome(self, data: st.DataObject, metric: float, infeasible: bool) -> None:
+        if not self.tuning:
+            return
+        name = data.draw(st.sampled_from(self.tuning), label="tuning job")
+        record = self.service.get_tuning_job(name)
+        trial_id = str(data.draw(st.integers(1, int(record.spec["maxTrialCount"])), label="trial"))
+        try:
+            if infeasible:
+                self.service.set_trial_outcome(name, trial_id, state="INFEASIBLE", reason="diverged")
+            else:
+                self.service.set_trial_outcome(name, trial_id, metrics={"loss": metric})
+        except ApiError as error:
+            assert error.code is Code.FAILED_PRECONDITION, error
+
+    @rule(data=st.data())
+    def cancel_tuning_job(self, data: st.DataObject) -> None:
+        if not self.tuning:
+            return
+        name = data.draw(st.sampled_from(self.tuning), label="tuning job")
+        try:
+            self.service.cancel_tuning_job(name)
+        except ApiError as error:
+            assert error.code is Code.FAILED_PRECONDITION and self.service.get_tuning_job(name).terminal
+
+    @rule(data=st.data())
+    def cancel_a_trials_job(self, data: st.DataObject) -> None:
+        """Cancelling a trial's job from outside cancels its tuning job (as deleting the resource does)."""
+        jobs = [trial.custom_job for name in self.tuning for trial in self.service.get_tuning_job(name).open_trials]
+        if not jobs:
+            return
+        try:
+            self.service.cancel_job(data.draw(st.sampled_from(jobs), label="trial job") or "")
+        except ApiError as error:
+            assert error.code is Code.FAILED_PRECONDITION, error
+
+    @rule(seconds=st.sampled_from([0.0, 1.0, 2.0, 6.0]))
+    def advance(self, seconds: float) -> None:
+        self.service.advance(seconds)
+
+    @rule()
+    def delete_resource(self) -> None:
+        try:
+            self.service.delete_resource(self.RESOURCE, "v1")
+        except ApiError as error:
+            assert error.code in (Code.NOT_FOUND, Code.FAILED_PRECONDITION), error
+
+    @invariant()
+    def pools_never_exceed_their_replicas_and_trials_follow_their_jobs(self) -> None:
+        with self.service.lock:
+            resource = self.service.registry.find(self.RESOURCE)
+            if resource is not None:
+                held = resource.holders["p"]
+                assert sum(held.values()) <= self.capacity
+            for name in self.tuning:
+                record = self.service.registry.find(name)
+                open_trials = record.open_trials
+                assert len(open_trials) <= int(record.spec["parallelTrialCount"])
+                for trial in record.trials:
+                    job = self.service.registry.find(trial.custom_job) if trial.custom_job else None
+                    if job is None:
+                        assert trial.state == "INFEASIBLE", "a trial without a job never started"
+                        continue
+                    assert trial.open == (not job.terminal), (trial, job.state)
+                    if trial.state == "ACTIVE":
+                        assert not job.waiting, "an ACTIVE trial's job holds replicas"
+                if record.terminal:
+                    assert not open_trials, "an ended tuning job holds nothing"
+                    assert record.state != "JOB_STATE_CANCELLED" or all(
+                        self.service.registry.find(trial.custom_job).terminal
+                        for trial in record.trials
+                        if trial.custom_job
+                    )
+
+    def teardown(self) -> None:
+        """Trials queue behind each other: each ends within a job's delays once it holds replicas,
+        so the clock moves on, boundedly, until the last of them has ended."""
+        records = [self.service.get_tuning_job(name) for name in self.tuning]
+        for _ in range(1000):
+            if all(record.terminal for record in records):
+                break
+            self.service.advance(10)
+        for name in self.tuning:
+            record = self.service.get_tuning_job(name)
+            assert record.terminal, (name, record.state, [trial.state for trial in record.trials])
+            assert all(trial.state in ("SUCCEEDED", "INFEASIBLE") for trial in record.trials)
+        exported = self.service.export_state()
+        again = Service(clock=ManualClock(), settings=self.service.settings)
+        again.import_state(exported)
+        assert again.export_state() == exported, "tuning jobs and their trials export and import whole"
+
+
+TestTuningJobs = TuningMachine.TestCase
+TestTuningJobs.settings = TestRejectPolicy.settings

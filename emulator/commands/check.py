@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from vertex_emulator.client import gcloud, preflight, specs
+from vertex_emulator.client import gcloud, preflight, specs, tuning_preflight
 
 JobSource = Callable[[argparse.Namespace], dict[str, Any]]
 ADMITTED, REFUSED, UNREADABLE = 0, 1, 2
@@ -31,9 +31,15 @@ def _used(text: str) -> tuple[str, int]:
 
 
 def job_from_file(args: argparse.Namespace) -> dict[str, Any]:
-    """The job of ``JOB_FILE``: a REST CustomJob body, a ``gcloud ... --config`` spec, or a TrainingPipeline."""
+    """The job of ``JOB_FILE``: a REST CustomJob body, a ``gcloud ... --config`` spec, a TrainingPipeline
+    (checked as its backing job), or a HyperparameterTuningJob (checked with its trials,
+    :mod:`vertex_emulator.client.tuning_preflight`)."""
     if not args.job:
         raise specs.SpecError("give JOB_FILE, the custom job to check")
+    data = specs.read_document(args.job)
+    if isinstance(data, dict) and tuning_preflight.is_tuning_job(data):
+        args.checker = tuning_preflight.check
+        return tuning_preflight.tuning_job(data, args.job)
     return specs.job_or_pipeline(args.job)
 
 
@@ -93,17 +99,24 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="replicas of a pool already held by other jobs (default: the file's usedReplicaCount)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output for people or machines")
-    parser.set_defaults(run=run, job_source=job_from_file, gcloud=None, location=None)
+    parser.set_defaults(run=run, job_source=job_from_file, checker=preflight.check, gcloud=None, location=None)
     return parser
+
+
+def _trial(placed: dict[str, Any]) -> str:
+    return f"trial {placed['trial']}: " if "trial" in placed else ""
 
 
 def _text(verdict: preflight.Verdict) -> str:
     if verdict.error is None:
         lines = [f'admitted: the job fits persistent resource "{verdict.resource}"']
         lines += [
-            f'  worker pool {p["workerPool"]} ({p["replicas"]} replicas) -> resource pool "{p["resourcePool"]}"'
+            f"  {_trial(p)}worker pool {p['workerPool']} ({p['replicas']} replicas) -> resource pool "
+            f'"{p["resourcePool"]}"'
             for p in verdict.placement
         ]
+        if verdict.waiting:
+            lines.append(f"  {verdict.waiting} parallel trial(s) would wait (REQUESTED) for free replicas")
         return "\n".join(lines)
     lines = [f"refused: {verdict.error.code.name}: {verdict.error.message}"]
     lines += [
@@ -116,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         job = args.job_source(args)
         resource = specs.persistent_resource(args.resource)
-        verdict = preflight.check(job, resource, dict(args.used), location=args.location)
+        verdict = args.checker(job, resource, dict(args.used), location=args.location)
     except specs.SpecError as error:
         print(f"vertex-emulator check: {error}", file=sys.stderr)
         return UNREADABLE

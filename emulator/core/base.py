@@ -20,7 +20,8 @@ advances the clock by one second a hundred times or by a hundred seconds at once
 Extension points (for new capabilities; the caller holds the lock, e.g. inside an ``api`` method
 or a kind's ``step``/``job_changed``): ``registry`` (find, add, remove, new names, pages, marking
 records changed), ``schedule(name, due)``, ``new_operation(...)``, ``execution``; the public
-calls ``create_job(..., owner=, wait_for_room=)`` and ``finish_job``.
+calls ``create_job(..., owner=, wait_for_room=)`` and ``finish_job``; for job-like kinds,
+``job_page`` (a filtered list page) and ``delete_ended``.
 """
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ from vertex_emulator.core import kinds
 from vertex_emulator.core.hooks import Execution
 from vertex_emulator.core.records import Records
 from vertex_emulator.core.timeline import Timeline
+from vertex_emulator.domain import jobs, operations
+from vertex_emulator.domain.filters import compile_filter
 from vertex_emulator.domain.jobs import CustomJob, Ending
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
+from vertex_emulator.errors import failed_precondition
 from vertex_emulator.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,6 +119,29 @@ class Core:
             update_time=now,
         )
         self.registry.add(operation)
+        return operation
+
+    def job_page(
+        self, parent: str, collection: str, filter_text: str | None, size: str | None, token: str | None
+    ) -> tuple[list[Any], str]:
+        """One list page of a collection of jobs (custom, tuning): newest first, with the
+        ``filter`` of ``job_service.proto`` (display name, state, create time, labels)."""
+        keep = compile_filter(filter_text or "", frozenset(jobs.STATES)) if filter_text else None
+        scope = names.scope_of_parent(parent)
+        return self.registry.page(scope, collection, (parent, filter_text or ""), size, token, keep)
+
+    def delete_ended(self, record: Any, label: str, version: str) -> Operation:
+        """Remove a job-like record that has ended; the answer is a DELETE operation, done at once."""
+        if not record.terminal:
+            raise failed_precondition(
+                f'{label} "{record.name}" is {record.state}; only a job in a terminal state can be deleted. '
+                "Cancel it first."
+            )
+        self.registry.remove(record)
+        operation = self.new_operation(
+            names.parent_of(names.scope_of(record.name)), operations.DELETE, operations.EMPTY, version, record.name
+        )
+        operation.finish(self.clock.now(), {})
         return operation
 
     def job_moved(self, job: CustomJob, at: float) -> None:

@@ -15,8 +15,7 @@ from typing import Any
 from vertex_emulator import names
 from vertex_emulator.core import hooks
 from vertex_emulator.core.base import Core, api
-from vertex_emulator.domain import admission, jobs, operations, resources
-from vertex_emulator.domain.filters import compile_filter
+from vertex_emulator.domain import admission, jobs, resources
 from vertex_emulator.domain.jobs import CustomJob, Ending
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
@@ -153,9 +152,7 @@ class JobCalls(Core):
     def list_jobs(
         self, parent: str, filter_text: str | None, size: str | None, token: str | None
     ) -> tuple[list[CustomJob], str]:
-        keep = compile_filter(filter_text or "", frozenset(jobs.STATES)) if filter_text else None
-        scope = names.scope_of_parent(parent)
-        return self.registry.page(scope, COLLECTION, (parent, filter_text or ""), size, token, keep)
+        return self.job_page(parent, COLLECTION, filter_text, size, token)
 
     @api
     def cancel_job(self, name: str) -> None:
@@ -195,14 +192,4 @@ class JobCalls(Core):
 
     @api
     def delete_job(self, name: str, version: str) -> Operation:
-        job = self._job(name)
-        if not job.terminal:
-            raise failed_precondition(
-                f'CustomJob "{name}" is {job.state}; only a job in a terminal state can be deleted. Cancel it first.'
-            )
-        self.registry.remove(job)
-        operation = self.new_operation(
-            names.parent_of(names.scope_of(name)), operations.DELETE, operations.EMPTY, version, name
-        )
-        operation.finish(self.clock.now(), {})
-        return operation
+        return self.delete_ended(self._job(name), "CustomJob", version)

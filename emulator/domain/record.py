@@ -26,6 +26,7 @@ class Record:
 
     @property
     def labels(self) -> dict[str, str]:
+        """The record's labels: what list filters (``labels.KEY=VALUE``) read, for any kind."""
         return self.spec.get("labels", {})
 
     def stamps(self, **more: float | None) -> dict[str, str]:

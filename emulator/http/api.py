@@ -94,9 +94,13 @@ def list_jobs(version: str, project: str, location: str) -> Response:
         request.args.get("pageSize"),
         request.args.get("pageToken"),
     )
+    return listed("customJobs", [_job_json(job, version) for job in found], token)
+
+
+def listed(key: str, items: list[dict[str, Any]], token: str) -> Response:
+    """A list page: the items under ``key`` (as the request's ``readMask`` keeps them), and the next token."""
     mask = request.args.get("readMask")
-    jobs = [_job_json(job, version) for job in found]
-    body: dict[str, Any] = {"customJobs": [apply_read_mask(job, mask) for job in jobs] if mask else jobs}
+    body: dict[str, Any] = {key: [apply_read_mask(item, mask) for item in items] if mask else items}
     if token:
         body["nextPageToken"] = token
     return reply(body)

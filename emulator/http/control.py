@@ -46,13 +46,18 @@ def advance_clock() -> Response:
     return reply(_clock_json())
 
 
-def set_outcome(project: str, location: str, job: str) -> Response:
-    body = json_body()
+def after_seconds(body: dict[str, Any]) -> float | None:
+    """An outcome's ``after``: a duration of running (``"30s"`` or seconds), or None."""
     after = body.get("after")
     try:
-        seconds = None if after is None else parse_duration(after)
+        return None if after is None else parse_duration(after)
     except ValueError:
         raise bad_field("after", f"{after!r} is not a non-negative duration.") from None
+
+
+def set_outcome(project: str, location: str, job: str) -> Response:
+    body = json_body()
+    seconds = after_seconds(body)
     error = body.get("error")
     found = service().set_outcome(
         f"projects/{project}/locations/{location}/customJobs/{job}",

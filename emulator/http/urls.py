@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vertex_emulator import iam
-from vertex_emulator.http import api, control, faults, logging_api, openapi, pipelines, ui
+from vertex_emulator.http import api, control, faults, logging_api, openapi, pipelines, tuning, ui
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ _RESOURCES = f"/{_VERSION}/{_LOCATION}/persistentResources"
 _JOBS = f"/{_VERSION}/{_LOCATION}/customJobs"
 _PIPELINES = f"/{_VERSION}/{_LOCATION}/trainingPipelines"
 _MODELS = f"/{_VERSION}/{_LOCATION}/models"
+_TUNING = f"/{_VERSION}/{_LOCATION}/hyperparameterTuningJobs"
+_TUNING_PERMISSION = "aiplatform.hyperparameterTuningJobs."
 
 _OPERATION_PARENTS = (
     f"/{_OPS}/{_LOCATION}",
@@ -149,6 +151,43 @@ def _pipeline_routes() -> list[Route]:
     ]
 
 
+def _tuning_routes() -> list[Route]:
+    """HyperparameterTuningJob calls (``job_service.proto``), each under its own permission."""
+    return [
+        Route(
+            _TUNING,
+            ("POST",),
+            tuning.create,
+            "CreateHyperparameterTuningJob",
+            _TUNING_PERMISSION + "create",
+            body="HyperparameterTuningJob",
+        ),
+        Route(
+            _TUNING,
+            ("GET",),
+            tuning.list_jobs,
+            "ListHyperparameterTuningJobs",
+            _TUNING_PERMISSION + "list",
+            ("filter", "pageSize", "pageToken", "readMask"),
+        ),
+        Route(f"{_TUNING}/<id:job>", ("GET",), tuning.get, "GetHyperparameterTuningJob", _TUNING_PERMISSION + "get"),
+        Route(
+            f"{_TUNING}/<id:job>",
+            ("DELETE",),
+            tuning.delete,
+            "DeleteHyperparameterTuningJob",
+            _TUNING_PERMISSION + "delete",
+        ),
+        Route(
+            f"{_TUNING}/<id:job>:cancel",
+            ("POST",),
+            tuning.cancel,
+            "CancelHyperparameterTuningJob",
+            _TUNING_PERMISSION + "cancel",
+        ),
+    ]
+
+
 ROUTES: list[Route] = [
     Route(
         _RESOURCES,
@@ -210,6 +249,7 @@ ROUTES: list[Route] = [
     Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob", "aiplatform.customJobs.delete"),
     Route(f"{_JOBS}/<id:job>:cancel", ("POST",), api.cancel_job, "CancelCustomJob", "aiplatform.customJobs.cancel"),
     *_pipeline_routes(),
+    *_tuning_routes(),
     *_operation_routes(),
     Route("/v2/entries:list", ("POST",), logging_api.entries_list, "ListLogEntries"),
     Route("/", ("GET",), ui.page, "WebPage", media="text/html"),
@@ -229,6 +269,18 @@ ROUTES: list[Route] = [
         ("POST",),
         control.set_outcome,
         "SetJobOutcome",
+    ),
+    Route(
+        f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials",
+        ("GET",),
+        tuning.trials,
+        "ListTrialsView",
+    ),
+    Route(
+        f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials/<id:trial>:setOutcome",
+        ("POST",),
+        tuning.set_trial_outcome,
+        "SetTrialOutcome",
     ),
     Route("/emulator/v1/openapi.json", ("GET",), openapi.openapi, "OpenApi"),
     Route("/emulator/v1/faults", ("GET",), faults.list_faults, "ListFaults"),

@@ -287,6 +287,63 @@
     );
   }
 
+  // ------------------------------------------------------- hyperparameter tuning jobs and trials
+
+  function trialMeasurement(trial) {
+    const metrics = Object.entries(trial.metrics || {}).map(([id, value]) => `${id} ${Number(value).toPrecision(4)}`);
+    if (!metrics.length) return trial.infeasibleReason ? h("span", { class: "error-text" }, trial.infeasibleReason) : "—";
+    return h(
+      "span",
+      {},
+      metrics.join(", "),
+      trial.measurementSource === "stand-in"
+        ? h("span", { class: "badge stand-in", title: "The emulator's deterministic stand-in, not a result" }, "stand-in")
+        : null,
+    );
+  }
+
+  function trialRow(trial) {
+    const values = Object.entries(trial.parameters).map(([id, value]) => `${id}=${value}`).join(" ");
+    return h(
+      "tr",
+      { dataset: { trial: trial.id, holds: String(trial.holdsReplicas) } },
+      h("td", {}, trial.id),
+      h("td", {}, badge(trial.state)),
+      h("td", {}, h("code", {}, values)),
+      h("td", { class: "holds" }, trial.holdsReplicas ? "holds replicas" : "—"),
+      h("td", {}, trialMeasurement(trial)),
+      h("td", {}, trial.customJob ? h("code", {}, shortId(trial.customJob)) : "—"),
+    );
+  }
+
+  function tuningJob(job) {
+    const holding = job.trials.filter((trial) => trial.holdsReplicas).length;
+    return h(
+      "article",
+      { class: "tuning-job", dataset: { name: job.name } },
+      h("h5", {}, job.displayName || job.id, " ", h("code", {}, job.id), " ", badge(job.state)),
+      h(
+        "p",
+        { class: "muted" },
+        `${plural(job.trials.length, "trial")} of ${job.maxTrialCount}, ${job.parallelTrialCount} at once` +
+          (job.resource ? ` on ${job.resource}` : "") + ` · ${holding} holding replicas`,
+      ),
+      job.error ? h("p", { class: "error-text" }, errorText(job.error)) : null,
+      h(
+        "table",
+        { class: "trials", "aria-label": `Trials of ${job.displayName || job.id}` },
+        h("thead", {}, h("tr", {}, ...["Trial", "State", "Parameters", "Replicas", "Final measurement", "Job"]
+          .map((title) => h("th", { scope: "col" }, title)))),
+        h("tbody", {}, job.trials.map(trialRow)),
+      ),
+    );
+  }
+
+  function tuningJobs(list) {
+    if (!list || !list.length) return null;
+    return h("section", { class: "tuning-jobs" }, h("h4", {}, "Hyperparameter tuning jobs"), list.map(tuningJob));
+  }
+
   function scope(item) {
     const counts = item.jobCounts
       ? Object.entries(item.jobCounts).map(([state, count]) => `${count} ${stateLabel(state).toLowerCase()}`)
@@ -302,6 +359,7 @@
       item.trainingPipelines && item.trainingPipelines.length
         ? [h("h4", { class: "pipelines-title" }, "Training pipelines"), pipelines(item.trainingPipelines)]
         : null,
+      tuningJobs(item.tuningJobs),
       h("h4", { class: "operations-title" }, "Operations in flight"),
       operations(item.operationsInFlight),
     );
