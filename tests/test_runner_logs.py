@@ -12,7 +12,7 @@ import pytest
 from vertex_emulator.errors import ApiError
 from vertex_emulator.runner.entries import list_entries
 from vertex_emulator.runner.hypertune import measurements
-from vertex_emulator.runner.logfilter import compile_log_filter
+from vertex_emulator.runner.logfilter import compile_log_filter, read_log_filter
 from vertex_emulator.runner.logs import LogBook, parse_line, rfc3339_micros
 from vertex_emulator.service import Service
 
@@ -207,3 +207,11 @@ def test_hypertune_reports_become_measurements(tmp_path: Path) -> None:
         {"stepCount": "2", "metrics": [{"metricId": "accuracy", "value": 0.75}]},
     ]
     assert measurements(tmp_path / "missing") == []
+
+
+def test_the_filter_pins_the_equalities_of_its_top_level_and() -> None:
+    text = 'resource.type="ml_job" AND resource.labels.job_id="42" AND (severity=ERROR OR textPayload:"x")'
+    assert read_log_filter(text)[1] == {"resource.type": "ml_job", "resource.labels.job_id": "42"}
+    assert read_log_filter('resource.labels.job_id="1" OR resource.labels.job_id="2"')[1] == {}
+    assert read_log_filter('NOT resource.labels.job_id="1"')[1] == {}
+    assert read_log_filter('(resource.labels.job_id="1")')[1] == {"resource.labels.job_id": "1"}

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vertex_emulator.errors import bad_field
-from vertex_emulator.runner.logfilter import compile_log_filter
+from vertex_emulator.runner.logfilter import read_log_filter
 from vertex_emulator.runner.logs import LogBook
 
 DEFAULT_PAGE_SIZE = 50
@@ -85,11 +85,14 @@ def list_entries(book: LogBook | None, body: Mapping[str, Any]) -> dict[str, Any
     if order not in ORDERS:
         raise bad_field("order_by", f'order_by must be "timestamp asc" or "timestamp desc", not {order!r}.')
     descending = ORDERS[order]
-    keep = compile_log_filter(str(body.get("filter") or ""))
+    keep, pinned = read_log_filter(str(body.get("filter") or ""))
     size = _size(body.get("pageSize"))
     query = _query_key(body)
     after = _after(query, body.get("pageToken"))
-    found = sorted(book.entries(projects) if book else [], key=lambda entry: entry.insert_id, reverse=descending)
+    job_id = pinned.get("resource.labels.job_id")
+    found = sorted(
+        book.entries(projects, job_id) if book else [], key=lambda entry: entry.insert_id, reverse=descending
+    )
     page: list[dict[str, Any]] = []
     more = False
     for entry in found:

@@ -107,6 +107,10 @@ class _Parser:
         self.text = text
         self.tokens = _tokens(text)
         self.at = 0
+        self.equalities: dict[int, tuple[str, str]] = {}
+        """``path = value`` comparisons by the id of their predicate, to find the pinned ones."""
+        self.pinned: dict[str, str] = {}
+        """Fields every kept entry must equal: the ``path = value`` terms of the top-level AND."""
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -125,7 +129,7 @@ class _Parser:
             return True
         return False
 
-    def conjunction(self) -> Predicate:
+    def conjunction(self, top: bool = False) -> Predicate:
         parts = [self.disjunction()]
         while True:
             if self.keyword("AND"):
@@ -135,6 +139,8 @@ class _Parser:
             if token is None or token == ("op", ")"):
                 break
             parts.append(self.disjunction())
+        if top:
+            self.pinned.update(self.equalities[id(part)] for part in parts if id(part) in self.equalities)
         return parts[0] if len(parts) == 1 else (lambda entry: all(part(entry) for part in parts))
 
     def disjunction(self) -> Predicate:
@@ -173,15 +179,25 @@ class _Parser:
         if literal_kind == "op":
             raise invalid_argument(f"Unparseable filter: {path}{operator} needs a value.")
         predicate = _comparison(path, operator, literal)
-        return (lambda entry: not predicate(entry)) if negated else predicate
+        if negated:
+            return lambda entry: not predicate(entry)
+        if operator == "=":
+            self.equalities[id(predicate)] = (path, literal)
+        return predicate
 
 
 def compile_log_filter(text: str) -> Predicate:
     """A predicate over rendered entries; an empty filter keeps everything."""
+    return read_log_filter(text)[0]
+
+
+def read_log_filter(text: str) -> tuple[Predicate, dict[str, str]]:
+    """The predicate, and the fields it pins (``resource.labels.job_id="ID" AND ...``), so that a
+    reader can look at one job's entries instead of every job's."""
     if not text or not text.strip():
-        return lambda entry: True
+        return (lambda entry: True), {}
     parser = _Parser(text)
-    predicate = parser.conjunction()
+    predicate = parser.conjunction(top=True)
     if parser.peek() is not None:
         raise invalid_argument(f"Unparseable filter: unexpected {parser.peek()[1]!r} in {text!r}.")
-    return predicate
+    return predicate, parser.pinned
