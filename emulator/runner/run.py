@@ -160,6 +160,8 @@ class JobRun:
             return self._decision is not None
 
     def _start_all(self) -> None:
+        if self._stopping():
+            return
         commands, paths = self._commands()
         ports = dict(zip(self.replicas, free_ports(len(self.replicas)), strict=True))
         cluster = Cluster(self.job_name, self.job_spec, ports, self.trial)
