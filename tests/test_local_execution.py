@@ -217,3 +217,20 @@ def test_a_reset_stops_the_processes_of_the_jobs_it_forgets(tmp_path: Path) -> N
         service.reset()
         assert execution.wait_idle(BOUND)
         assert not any(group_alive(pid) for pid in pids)
+
+
+def test_an_end_on_the_clock_stops_the_processes(tmp_path: Path) -> None:
+    """An outcome set for later ends the job on the clock, as ``scheduling.timeout`` does: its
+    processes are stopped the same way."""
+    with local_service(tmp_path) as (service, execution):
+        cpu_resource(service)
+        job = service.create_job(PARENT, custom_job(python_pool("import time; time.sleep(60)")), "v1")
+        service.get_job(job.name)
+        wait_until(lambda: len(execution.pids(job.name)) == 1, "the replica")
+        pids = execution.pids(job.name)
+        service.set_outcome(job.name, "JOB_STATE_FAILED", {"code": 13, "message": "told"}, None, 5.0)
+        service.advance(5)
+        assert service.get_job(job.name).state == "JOB_STATE_FAILED"
+        assert execution.wait_idle(BOUND)
+        assert not any(group_alive(pid) for pid in pids)
+        assert service.get_job(job.name).error == {"code": 13, "message": "told"}
