@@ -7,12 +7,15 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import PARENT
 from tests.local_execution import BOUND, cpu_resource, custom_job, local_service, python_pool, run_to_end
 from vertex_emulator.runner.environment import project_number
+from vertex_emulator.runner.execution import LocalExecution
 from vertex_emulator.runner.processes import group_alive
 from vertex_emulator.server import ThreadedServer
+from vertex_emulator.service import Service
 
 DUMP = """
 import json, os, pathlib, time
@@ -36,6 +39,19 @@ def wait_until(check: object, what: str) -> None:
             return
         time.sleep(0.02)
     raise AssertionError(f"{what} did not happen in time")
+
+
+SLEEPER = "import time; time.sleep(60)"
+
+
+def started(service: Service, execution: LocalExecution, *pools: dict[str, Any]) -> tuple[str, list[int]]:
+    """Create a job of ``pools`` (one sleeping replica by default), let it start, and return its
+    name and its replicas' process groups once they all run."""
+    job = service.create_job(PARENT, custom_job(*(pools or [python_pool(SLEEPER)])), "v1")
+    service.get_job(job.name)
+    count = sum(int(pool["replicaCount"]) for pool in pools) if pools else 1
+    wait_until(lambda: len(execution.pids(job.name)) == count, f"{count} replicas")
+    return job.name, execution.pids(job.name)
 
 
 def test_every_variable_of_a_two_pool_job_on_a_persistent_resource(tmp_path: Path) -> None:
@@ -82,7 +98,7 @@ def test_a_failing_replica_fails_the_job_with_the_real_text_and_frees_its_replic
     with local_service(tmp_path) as (service, execution):
         cpu_resource(service)
         failing = "import sys; print('Traceback (most recent call last):', file=sys.stderr); sys.exit(3)"
-        body = custom_job(python_pool("import time; time.sleep(60)"), python_pool(failing))
+        body = custom_job(python_pool(SLEEPER), python_pool(failing))
         job = service.create_job(PARENT, body, "v1")
         ended = run_to_end(service, execution, job.name)
         assert ended.state == "JOB_STATE_FAILED" and ended.error["code"] == 3
@@ -101,12 +117,11 @@ def test_a_failing_replica_fails_the_job_with_the_real_text_and_frees_its_replic
 def test_the_job_holds_its_replicas_while_its_processes_run(tmp_path: Path) -> None:
     with local_service(tmp_path) as (service, execution):
         cpu_resource(service, replicas=2)
-        job = service.create_job(PARENT, custom_job(python_pool("import time; time.sleep(60)", replicas=2)), "v1")
-        assert service.get_job(job.name).state == "JOB_STATE_RUNNING"
-        wait_until(lambda: len(execution.pids(job.name)) == 2, "two replicas")
+        name, _ = started(service, execution, python_pool(SLEEPER, replicas=2))
+        assert service.get_job(name).state == "JOB_STATE_RUNNING"
         pool = service.get_resource(f"{PARENT}/persistentResources/cpu").render()["resourcePools"][0]
         assert pool["usedReplicaCount"] == "2"
-        service.cancel_job(job.name)
+        service.cancel_job(name)
         assert execution.wait_idle(BOUND)
 
 
@@ -114,28 +129,22 @@ def test_cancel_stops_every_process_and_ends_cancelled(tmp_path: Path) -> None:
     stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
     with local_service(tmp_path, cancel_delay=3600) as (service, execution):
         cpu_resource(service)
-        job = service.create_job(PARENT, custom_job(python_pool(stubborn), python_pool(stubborn, replicas=2)), "v1")
-        service.get_job(job.name)
-        wait_until(lambda: len(execution.pids(job.name)) == 3, "three replicas")
-        pids = execution.pids(job.name)
-        service.cancel_job(job.name)
-        assert service.get_job(job.name).state == "JOB_STATE_CANCELLING"
+        name, pids = started(service, execution, python_pool(stubborn), python_pool(stubborn, replicas=2))
+        service.cancel_job(name)
+        assert service.get_job(name).state == "JOB_STATE_CANCELLING"
         assert execution.wait_idle(BOUND)
         assert not any(group_alive(pid) for pid in pids)
-        assert service.get_job(job.name).state == "JOB_STATE_CANCELLED"
+        assert service.get_job(name).state == "JOB_STATE_CANCELLED"
 
 
 def test_deleting_the_resource_stops_the_job_s_processes(tmp_path: Path) -> None:
     with local_service(tmp_path) as (service, execution):
         cpu_resource(service)
-        job = service.create_job(PARENT, custom_job(python_pool("import time; time.sleep(60)")), "v1")
-        service.get_job(job.name)
-        wait_until(lambda: len(execution.pids(job.name)) == 1, "the replica")
-        pids = execution.pids(job.name)
+        name, pids = started(service, execution)
         service.delete_resource(f"{PARENT}/persistentResources/cpu", "v1")
         assert execution.wait_idle(BOUND)
         assert not any(group_alive(pid) for pid in pids)
-        assert service.get_job(job.name).state == "JOB_STATE_CANCELLED"
+        assert service.get_job(name).state == "JOB_STATE_CANCELLED"
 
 
 WORKER = "import pathlib; print('worker up', flush=True); pathlib.Path('worker.done').touch()"
@@ -210,10 +219,7 @@ def test_logs_through_entries_list_and_the_real_gcloud_stream_logs(tmp_path: Pat
 def test_a_reset_stops_the_processes_of_the_jobs_it_forgets(tmp_path: Path) -> None:
     with local_service(tmp_path) as (service, execution):
         cpu_resource(service)
-        job = service.create_job(PARENT, custom_job(python_pool("import time; time.sleep(60)")), "v1")
-        service.get_job(job.name)
-        wait_until(lambda: len(execution.pids(job.name)) == 1, "the replica")
-        pids = execution.pids(job.name)
+        _, pids = started(service, execution)
         service.reset()
         assert execution.wait_idle(BOUND)
         assert not any(group_alive(pid) for pid in pids)
@@ -224,13 +230,10 @@ def test_an_end_on_the_clock_stops_the_processes(tmp_path: Path) -> None:
     processes are stopped the same way."""
     with local_service(tmp_path) as (service, execution):
         cpu_resource(service)
-        job = service.create_job(PARENT, custom_job(python_pool("import time; time.sleep(60)")), "v1")
-        service.get_job(job.name)
-        wait_until(lambda: len(execution.pids(job.name)) == 1, "the replica")
-        pids = execution.pids(job.name)
-        service.set_outcome(job.name, "JOB_STATE_FAILED", {"code": 13, "message": "told"}, None, 5.0)
+        name, pids = started(service, execution)
+        service.set_outcome(name, "JOB_STATE_FAILED", {"code": 13, "message": "told"}, None, 5.0)
         service.advance(5)
-        assert service.get_job(job.name).state == "JOB_STATE_FAILED"
+        assert service.get_job(name).state == "JOB_STATE_FAILED"
         assert execution.wait_idle(BOUND)
         assert not any(group_alive(pid) for pid in pids)
-        assert service.get_job(job.name).error == {"code": 13, "message": "told"}
+        assert service.get_job(name).error == {"code": 13, "message": "told"}
