@@ -28,7 +28,7 @@ from vertex_emulator.runner import hypertune, launch, processes
 from vertex_emulator.runner.environment import Trial
 from vertex_emulator.runner.logs import LINES_PER_JOB, LogBook
 from vertex_emulator.runner.outcome import FAILED_CODE
-from vertex_emulator.runner.run import Ending, JobRun, OnEnd, RunSettings
+from vertex_emulator.runner.run import Ending, JobRun, RunSettings
 from vertex_emulator.runner.ticker import Ticker
 
 CANCELLED = "JOB_STATE_CANCELLED"
@@ -65,11 +65,9 @@ class ExecutionOptions:
 class LocalExecution(hooks.Execution):
     """Replicas as local processes; one per emulator, closed when the emulator stops."""
 
-    local = True
-
     def __init__(self, options: ExecutionOptions | None = None, book: LogBook | None = None) -> None:
         self.options = options or ExecutionOptions()
-        self.logs = book or (LogBook(self.options.lines_per_job) if self.options.lines_per_job else LogBook())
+        self.logs = book or LogBook(self.options.lines_per_job)
         self._temp = None if self.options.work_dir else tempfile.TemporaryDirectory(prefix="vertex-emulator-jobs-")
         work_dir = self.options.work_dir or Path(self._temp.name)  # type: ignore[union-attr]
         self.spawner = processes.Spawner()
@@ -78,7 +76,6 @@ class LocalExecution(hooks.Execution):
         )
         self.finisher: Finisher | None = None
         self.ticker: Ticker | None = None
-        self.on_end: OnEnd | None = None
         self._lock = threading.Lock()
         self._waiting: deque[JobRun] = deque()
         self._runs: dict[str, JobRun] = {}
@@ -116,29 +113,30 @@ class LocalExecution(hooks.Execution):
         """Stop the job's processes. A job being cancelled ends CANCELLED once they are gone; for
         any other reason (its resource deleted, the clock ended it, the emulator stops) the
         service has ended it already."""
-        ending = (CANCELLED, None) if reason == hooks.CANCELLED else None
         with self._lock:
             run = self._runs.get(job.name)
-            if run is None:
-                return
-            run.log(f"Stopping the job's replicas: {reason}.")
-            if run in self._waiting:
-                self._waiting.remove(run)
-                self._in_use += len(run.replicas)
-                run.start()
-        run.stop(ending)
+            if run is not None:
+                run.log(f"Stopping the job's replicas: {reason}.")
+                self._stop(run, (CANCELLED, None) if reason == hooks.CANCELLED else None)
 
     def reconcile(self, peek: Callable[[str], Any]) -> None:
         """Stop the runs whose job is gone or ended without the hook being told (a reset, an
         imported state): the service calls it after every call, under its lock."""
         with self._lock:
-            runs = list(self._runs.values())
-        for run in runs:
-            job = peek(run.job_name)
-            if job is None or getattr(job, "terminal", False):
-                run.stop(None)
+            for run in list(self._runs.values()):
+                job = peek(run.job_name)
+                if job is None or getattr(job, "terminal", False):
+                    self._stop(run, None)
 
     # ------------------------------------------------------------------------ internals
+
+    def _stop(self, run: JobRun, ending: Ending | None) -> None:
+        """Stop a run (the caller holds the lock); one still waiting for slots starts only to end."""
+        run.stop(ending)
+        if run in self._waiting:
+            self._waiting.remove(run)
+            self._in_use += len(run.replicas)
+            run.start()
 
     def _admit(self) -> None:
         while self._waiting and self._in_use + len(self._waiting[0].replicas) <= self.options.max_processes:
@@ -153,8 +151,6 @@ class LocalExecution(hooks.Execution):
         self._ended(run, (FAILED, {"code": FAILED_CODE, "message": message}))
 
     def _ended(self, run: JobRun, ending: Ending | None) -> None:
-        if self.on_end is not None:
-            self.on_end(run, ending)
         with self._lock:
             self._runs.pop(run.job_name, None)
             self._in_use -= len(run.replicas)
@@ -211,16 +207,12 @@ class LocalExecution(hooks.Execution):
             self.ticker.close()
         with self._lock:
             self._closed = True
-            waiting = list(self._waiting)
-            self._waiting.clear()
             runs = list(self._runs.values())
+            for run in runs:
+                self._stop(run, None)
         for run in runs:
-            run.stop(None)
-            if run in waiting:
-                self._in_use += len(run.replicas)
-                run.start()
-        for run in runs:
-            run.thread.join(self.options.grace * 2 + 10)
+            if run.thread.ident is not None:
+                run.thread.join(self.options.grace * 2 + 10)
         self.spawner.close()
         if self._temp is not None:
             self._temp.cleanup()
