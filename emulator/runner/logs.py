@@ -166,10 +166,3 @@ class LogBook:
             ]
         for lines in chosen:
             yield from lines
-
-    def tail(self, project: str, job_id: str, task_name: str, count: int) -> list[LogEntry]:
-        """The last ``count`` entries of one replica (for a failure's text and the web page)."""
-        with self._lock:
-            lines = list(self._jobs.get((project, job_id), ()))
-        mine = [entry for entry in lines if entry.task_name == task_name]
-        return mine[-count:] if count else mine

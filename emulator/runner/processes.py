@@ -12,11 +12,10 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,13 +82,6 @@ def signal_group(process: subprocess.Popen[bytes], number: int) -> None:
     """Signal the process group of a replica; a group that is already gone is no error."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, number)
-
-
-def stop(process: subprocess.Popen[bytes], grace: float, wait: Callable[[float], bool]) -> None:
-    """SIGTERM, then SIGKILL when ``wait(grace)`` says it has not ended; the group is killed either way."""
-    signal_group(process, signal.SIGTERM)
-    if not wait(grace):
-        signal_group(process, signal.SIGKILL)
 
 
 def group_alive(pgid: int) -> bool:
