@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -185,3 +187,27 @@ def test_empty_and_binary_objects_round_trip(storage: Storage) -> None:
     storage.write("gs://staging/binary", bytes(range(256)) * 3)
     assert storage.read("gs://staging/empty") == b""
     assert storage.read("gs://staging/binary") == bytes(range(256)) * 3
+
+
+def test_a_connection_that_sends_nothing_does_not_stall_the_others(storage: Storage) -> None:
+    with socket.create_connection((storage.host, storage.port), timeout=5):
+        storage.write("gs://staging/while-someone-idles", b"served")
+        assert storage.read("gs://staging/while-someone-idles") == b"served"
+
+
+def test_concurrent_clients_each_get_their_own_objects_back(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight clients at once (a bounded loop on loopback): the requests are handled one at a time,
+    so the package's unlocked store loses nothing."""
+    monkeypatch.setenv(HOST_ENV, storage.url)
+
+    def round_trips(worker: int) -> bool:
+        client = gcs.Client(project="my-project", credentials=AnonymousCredentials())
+        bucket = client.bucket("staging")
+        payloads = {f"w{worker}/{n}": os.urandom(64 * 1024) for n in range(4)}
+        for name, data in payloads.items():
+            bucket.blob(name).upload_from_string(data)
+        return all(bucket.blob(name).download_as_bytes() == data for name, data in payloads.items())
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(round_trips, range(8)))
+    assert len(storage.objects("staging")) == 32

@@ -76,31 +76,22 @@ def test_serve_storage_off_serves_none(tmp_path: Path) -> None:
     assert "storage" not in out
 
 
-def _serve_fails(*options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vertex_emulator", "serve", "--port", "0", *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def test_serve_refuses_storage_options_it_cannot_honour(capsys: pytest.CaptureFixture[str]) -> None:
+    """Refused before anything listens (so in this process: nothing is left to stop)."""
+    from vertex_emulator import cli
 
-
-def test_serve_refuses_storage_options_it_cannot_honour() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        busy = _serve_fails("--storage-port", str(port))
-    assert busy.returncode == 1
-    assert f"cannot listen on storage port {port}" in busy.stderr
-    bad = _serve_fails("--bucket", "Not_A_Bucket")
-    assert bad.returncode == 2
-    assert "Invalid bucket name: 'Not_A_Bucket'" in bad.stderr
-    off = _serve_fails("--storage", "off", "--bucket", "staging")
-    assert off.returncode == 2
-    assert "--bucket needs Cloud Storage" in off.stderr
-    assert busy.stdout == bad.stdout == off.stdout == ""
+        assert cli.main(["serve", "--port", "0", "--storage-port", str(port)]) == 1
+    assert f"cannot listen on storage port {port}" in capsys.readouterr().err
+    assert cli.main(["serve", "--port", "0", "--bucket", "Not_A_Bucket"]) == 2
+    assert "Invalid bucket name: 'Not_A_Bucket'" in capsys.readouterr().err
+    assert cli.main(["serve", "--port", "0", "--storage", "off", "--bucket", "staging"]) == 2
+    refused = capsys.readouterr()
+    assert "--bucket needs Cloud Storage" in refused.err
+    assert refused.out == ""
 
 
 def test_serve_fixtures_with_buckets_and_a_data_dir_keep_objects(
@@ -131,6 +122,8 @@ CHILD = textwrap.dedent(
 
 
 def test_exec_gives_the_command_storage_with_its_buckets(capfd: pytest.CaptureFixture[str]) -> None:
+    """The child uploads with the official client, no credentials (the SDK's own staging through
+    ``exec`` is the same upload: tests/test_storage_plugin.py runs it)."""
     from vertex_emulator import cli
 
     status = cli.main(["exec", "--bucket", "staging", "--", sys.executable, "-c", CHILD])
@@ -150,3 +143,38 @@ def test_exec_storage_off_gives_the_command_none(capfd: pytest.CaptureFixture[st
     probe = "import os; print('HOST', os.environ.get('STORAGE_EMULATOR_HOST'))"
     assert cli.main(["exec", "--storage", "off", "--", sys.executable, "-c", probe]) == 0
     assert "HOST None" in capfd.readouterr().out
+
+
+def test_serve_binds_storage_before_its_ready_line_and_imports_the_package_after() -> None:
+    """The ready line costs no storage import; a client that connects at once is queued, not refused."""
+    script = textwrap.dedent(
+        """
+        import os, signal, socket, sys
+        from vertex_emulator import cli, wire
+
+        class AtReady:
+            def __init__(self, out):
+                self.out, self.lines = out, 0
+            def write(self, text):
+                self.out.write(text)
+                if "listening on" in text and not self.lines:
+                    self.lines += 1
+                    self.out.write(f"\\nIMPORTED {'gcp_storage_emulator' in sys.modules}\\n")
+                    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5):
+                        self.out.write("CONNECTED\\n")
+                    os.kill(os.getpid(), signal.SIGTERM)
+            def flush(self):
+                self.out.flush()
+
+        wire.warm = lambda: None
+        sys.stdout = AtReady(sys.stdout)
+        sys.exit(cli.main(["serve", "--port", "0", "--storage-port", sys.argv[1]]))
+        """
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    done = subprocess.run([sys.executable, "-c", script, port], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "IMPORTED False\nCONNECTED\n" in done.stdout
+    assert f"vertex-emulator storage on http://127.0.0.1:{port}" in done.stdout

@@ -3,35 +3,48 @@
 The official clients reach it through ``STORAGE_EMULATOR_HOST`` (``environment()``), as they
 reach any Cloud Storage emulator. The emulator itself reads and writes objects through the same
 JSON API over loopback (``read``, ``write``), never behind the server's back: the server handles
-one request at a time in its thread, which is what keeps its unlocked in-memory store consistent.
+one request at a time, which is what keeps the package's unlocked store consistent.
 
 Buckets must exist, as on the real service: the official SDK never creates its staging bucket,
 so an upload into a missing one is a 404. They come from ``create_bucket`` (``serve --bucket``,
 fixtures, the pytest plugin) or from the storage API itself.
 
-This module is domain-free: it knows buckets and objects, nothing of Vertex AI. The server
-package is imported by ``start`` only, so importing this module costs nothing.
+This package is domain-free: it knows buckets and objects, nothing of Vertex AI. Its parts:
+``errors`` (what it raises), ``names`` (bucket rules, ``gs://`` URIs), ``server`` (the
+``gcp-storage-emulator`` package served, imported by ``start`` only, so importing this costs
+nothing).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import logging
-import re
 import secrets
 import socket
 import threading
 from collections.abc import Iterable
-from functools import cache, partial
+from functools import cache
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from vertex_emulator.storage.errors import ObjectNotFound, StorageError
+from vertex_emulator.storage.names import bucket_name, check_bucket_name, split_uri
+
 if TYPE_CHECKING:
-    from http.server import HTTPServer
+    from http.server import ThreadingHTTPServer
+
+__all__ = [
+    "HOST_ENV",
+    "ObjectNotFound",
+    "Storage",
+    "StorageError",
+    "bucket_name",
+    "check_bucket_name",
+    "shared",
+    "split_uri",
+]
 
 HOST_ENV = "STORAGE_EMULATOR_HOST"
 """What google-cloud-storage (and gcsfs, and the Go and Java clients) read; despite its name it
@@ -41,57 +54,6 @@ POLL_SECONDS = 0.05
 """How often the server's loop looks for a stop request; the library's 0.5 s made each stop half a second."""
 _TIMEOUT_SECONDS = 30.0
 _BACKLOG = 64
-_BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
-
-
-class StorageError(Exception):
-    """A bucket name Cloud Storage would refuse, a malformed ``gs://`` URI, or an answer that is not a success
-    (``status`` is then its HTTP status)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class ObjectNotFound(StorageError):
-    """No such object, or no such bucket: the 404 of the real service."""
-
-
-def check_bucket_name(name: str) -> None:
-    """Cloud Storage's bucket naming rules (the documented ones this emulator can check): the
-    server package itself accepts any name, so the names the emulator creates are checked here."""
-    problem = None
-    if not _BUCKET_NAME.match(name):
-        problem = "use lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
-    elif not 3 <= len(name) <= (222 if "." in name else 63) or any(len(part) > 63 for part in name.split(".")):
-        problem = "3 to 63 characters (222 with dots, 63 between two dots)"
-    elif name.startswith("goog") or "google" in name:
-        problem = "names starting with 'goog' or containing 'google' are reserved"
-    elif _is_ip_address(name):
-        problem = "a bucket name cannot be an IP address"
-    if problem:
-        raise StorageError(f"Invalid bucket name: {name!r}: {problem}")
-
-
-def _is_ip_address(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
-
-
-def bucket_name(uri: str) -> str:
-    """The bucket of ``gs://BUCKET``, ``gs://BUCKET/PREFIX`` or a bare ``BUCKET`` (as ``staging_bucket`` comes)."""
-    return uri.removeprefix("gs://").partition("/")[0]
-
-
-def split_uri(uri: str) -> tuple[str, str]:
-    """(bucket, object name) of ``gs://BUCKET/NAME``."""
-    bucket, _, name = uri.removeprefix("gs://").partition("/")
-    if not uri.startswith("gs://") or not bucket or not name:
-        raise StorageError(f"{uri!r} is not a Cloud Storage object URI (gs://BUCKET/OBJECT)")
-    return bucket, name
 
 
 class Storage:
@@ -108,8 +70,7 @@ class Storage:
         self._bind = (host, port)
         self._data_dir = Path(data_dir).resolve() if data_dir is not None else None
         self._socket: socket.socket | None = None
-        self._server: HTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadingHTTPServer | None = None
         for name in buckets:
             self.create_bucket(name)
 
@@ -130,7 +91,7 @@ class Storage:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._server is not None
 
     def environment(self) -> dict[str, str]:
         """What a process needs in its environment to send the official clients here."""
@@ -141,7 +102,7 @@ class Storage:
         waits in the listen queue. ``serve`` binds before its ready line and starts after it, so
         importing the server package (about 0.1 s) does not delay the ready line."""
         if self._socket is None:
-            listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 listener.bind(self._bind)
@@ -154,39 +115,20 @@ class Storage:
 
     def start(self) -> Storage:
         """Bind (unless bound), create the initial buckets, serve from a daemon thread."""
-        from http.server import HTTPServer
+        from vertex_emulator.storage.server import serve
 
-        from gcp_storage_emulator.handlers.buckets import create_bucket
-        from gcp_storage_emulator.server import RequestHandler
-        from gcp_storage_emulator.storage import Storage as Store
-
-        if self.running:
-            return self
-        # The package logs each 404 as an error and each JSON answer as a warning; a real failure
-        # reaches the client as a 500 anyway.
-        logging.getLogger("gcp_storage_emulator").setLevel(logging.CRITICAL)
-        self.bind()
-        assert self._socket is not None
-        store = Store(use_memory_fs=True) if self._data_dir is None else Store(data_dir=str(self._data_dir))
-        for name in self.initial_buckets:
-            create_bucket(name, store)
-        server = HTTPServer(self._socket.getsockname()[:2], partial(RequestHandler, store), bind_and_activate=False)
-        server.socket.close()
-        server.socket = self._socket
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(POLL_SECONDS,), name="vertex-emulator-storage", daemon=True
-        )
-        self._thread.start()
+        if self._server is None:
+            self.bind()
+            assert self._socket is not None
+            self._server = serve(self._socket, self._data_dir, self.initial_buckets, POLL_SECONDS)
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
+        if self._server is not None:
             self._server.shutdown()
-            self._thread.join()
         if self._socket is not None:
             self._socket.close()
-        self._server = self._thread = self._socket = None
+        self._server = self._socket = None
 
     def __enter__(self) -> Storage:
         return self.start()
@@ -282,8 +224,8 @@ class Storage:
         except urllib.error.HTTPError as error:
             kind = ObjectNotFound if error.code == HTTPStatus.NOT_FOUND else StorageError
             raise kind(f"{method} {path}: {error.code} {error.reason}", error.code) from None
-        except urllib.error.URLError as error:
-            raise StorageError(f"the storage emulator at {self.url} cannot be reached: {error.reason}") from None
+        except OSError as error:
+            raise StorageError(f"the storage emulator at {self.url} did not answer: {error}") from None
 
 
 @cache
