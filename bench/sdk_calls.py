@@ -1,7 +1,7 @@
 """Per-call cost through the official SDK, in-process: a GAPIC create + get pair, emulator vs floor.
 
 Both sides run the same ``JobServiceClient`` over REST, routed by ``responses`` through the same
-``client.inprocess.intercept``; only the app behind the routing differs.
+``vertex_emulator.client.inprocess.intercept``; only the app behind the routing differs.
 """
 
 from __future__ import annotations

@@ -9,11 +9,15 @@ emulator per process (``vertex_emulator.storage.shared``, started on first use),
 each test, with the staging bucket (``--vertex-staging-bucket``) created in it. The in-process
 fixture therefore uses one loopback socket after all, for storage.
 
-Both hand out a :class:`VertexHarness`. With ``--vertex-target=real`` both hand out a harness on
-the real regional endpoint instead (``--vertex-project``, ``--vertex-location``, credentials from
-the ``vertex_credentials`` fixture, application default credentials unless overridden), so a
-suite written against them runs unchanged on the real service; the emulator-only controls
-(clock, outcomes) skip the test there.
+Both hand out a :class:`VertexHarness`. Their emulator has a manual clock and every delay zero, so
+a submitted job has SUCCEEDED by the next call; ``@pytest.mark.vertex_emulator(job_duration=None)``
+keeps jobs running until the test decides their outcome (the marker takes any field of
+``vertex_emulator.settings.Settings``: ``admission="queue"``, ``provision_delay=30``, ...).
+
+With ``--vertex-target=real`` both hand out a harness on the real regional endpoint instead
+(``--vertex-project``, ``--vertex-location``, credentials from the ``vertex_credentials`` fixture,
+application default credentials unless overridden), so a suite written against them runs unchanged
+on the real service; the emulator-only controls (clock, outcomes) skip the test there.
 
 Nothing heavy is imported until a fixture is used: the plugin loads in every pytest run of an
 environment that installs it.
@@ -21,6 +25,7 @@ environment that installs it.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,14 +37,25 @@ import pytest
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
+    from vertex_emulator.client.control import ControlClient
     from vertex_emulator.client.vertex import VertexClient
     from vertex_emulator.service import Service
+    from vertex_emulator.settings import Settings
     from vertex_emulator.storage import Storage
 
 TARGETS = ("emulator", "real")
 DEFAULT_PROJECT = "my-project"
 DEFAULT_LOCATION = "us-central1"
 EMULATOR_BUCKET = "gs://vertex-emulator-staging"
+MARKER = "vertex_emulator"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**settings): the settings of the test's emulator (vertex_emulator.settings.Settings), "
+        "e.g. job_duration=None to keep jobs running until set_outcome, admission='queue', provision_delay=30",
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,7 +89,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @dataclass
 class VertexHarness:
-    """What a test gets: a client, where it points, and (on an emulator) the emulator itself."""
+    """What a test gets: a client, where it points, and (on an emulator) the emulator itself.
+
+    Its controls go through the emulator's control API, so they raise what the client raises:
+    the official ``google.api_core.exceptions`` (``BadRequest``, a 400 FAILED_PRECONDITION, for a
+    job that has already ended; ``NotFound`` for an unknown one), never the emulator's own errors.
+    """
 
     client: VertexClient
     project: str
@@ -99,13 +120,30 @@ class VertexHarness:
             )
         return self.service
 
+    @functools.cached_property
+    def control(self) -> ControlClient:
+        """The emulator's control API (clock, outcomes); skips the test on the real target."""
+        from vertex_emulator.client.control import ControlClient
+
+        self.emulator()
+        return ControlClient(str(self.url))
+
     def advance(self, seconds: float) -> None:
         """Move the emulator's manual clock: due transitions (provisioning, job ends) happen."""
-        self.emulator().advance(seconds)
+        self.control.advance(seconds)
 
-    def set_outcome(self, job: Any, state: str = "JOB_STATE_SUCCEEDED", error: dict[str, Any] | None = None) -> None:
-        """End a job now, SUCCEEDED or FAILED (with a google.rpc.Status ``error``)."""
-        self.emulator().set_outcome(self.client.job_name(job), state, error, None, None)
+    def set_outcome(
+        self,
+        job: Any,
+        state: str = "JOB_STATE_SUCCEEDED",
+        error: dict[str, Any] | None = None,
+        *,
+        after: float | None = None,
+    ) -> None:
+        """End a job, SUCCEEDED or FAILED (with a google.rpc.Status ``error``), now or ``after``
+        seconds of running. The job must not have ended: keep jobs running with
+        ``@pytest.mark.vertex_emulator(job_duration=None)``."""
+        self.control.set_outcome(self.client.job_name(job), state, error, after=after)
 
     def set_trial_outcome(
         self,
@@ -138,6 +176,21 @@ def _options(config: pytest.Config) -> _Options:
     project = config.getoption("--vertex-project") or os.environ.get("GOOGLE_CLOUD_PROJECT") or DEFAULT_PROJECT
     bucket = config.getoption("--vertex-staging-bucket") or (EMULATOR_BUCKET if target == "emulator" else None)
     return _Options(target, project, config.getoption("--vertex-location"), bucket)
+
+
+def _settings(request: pytest.FixtureRequest) -> Settings:
+    """The emulator's settings: the defaults (every delay zero), changed by the test's marker."""
+    from vertex_emulator.settings import Settings
+
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return Settings()
+    if marker.args:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER} takes keyword arguments only (job_duration=None, ...)")
+    try:
+        return Settings(**marker.kwargs)
+    except (TypeError, ValueError) as error:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER}({marker.kwargs}): {error}") from None
 
 
 @contextmanager
@@ -228,7 +281,7 @@ def vertex_emulator(
 
     storage = _fresh_storage(options, monkeypatch)
     with (
-        mock_vertex(passthrough=(storage.url,)) as service,
+        mock_vertex(settings=_settings(request), passthrough=(storage.url,)) as service,
         _sdk(options, monkeypatch, None, AnonymousCredentials()),
         _execution(request.config, service, storage),
     ):
@@ -243,15 +296,15 @@ def vertex_emulator_server(
     """A fresh emulator (manual clock) on a free loopback port, like ``ThreadedMotoServer(port=0)``.
 
     ``VERTEX_AI_EMULATOR_HOST`` names it for the test, so code that reads it finds it too: a
-    ``VertexClient()``, ``client.use_emulator()``, or a subprocess started with
-    ``client.sitedir.PATH`` on its ``PYTHONPATH`` (the redirect ``vertex-emulator exec`` uses).
+    ``VertexClient()``, ``vertex_emulator.use_emulator()``, or a subprocess started with
+    ``vertex_emulator.sitedir.PATH`` on its ``PYTHONPATH`` (the redirect ``vertex-emulator exec`` uses).
     """
     options = _options(request.config)
     if options.target == "real":
         with _real(options, monkeypatch, vertex_credentials) as harness:
             yield harness
         return
-    from vertex_emulator.client.target import EMULATOR_HOST_ENV
+    from vertex_emulator.address import EMULATOR_HOST_ENV
     from vertex_emulator.client.vertex import VertexClient
     from vertex_emulator.http.app import make_app
     from vertex_emulator.http.options import HttpOptions
@@ -259,7 +312,7 @@ def vertex_emulator_server(
     from vertex_emulator.service import Service
 
     storage = _fresh_storage(options, monkeypatch)
-    service = Service()
+    service = Service(settings=_settings(request))
     with (
         ThreadedServer(service, app=make_app(service, HttpOptions(storage=storage))) as server,
         _execution(request.config, service, storage),

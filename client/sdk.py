@@ -11,7 +11,7 @@ from typing import Any
 
 from google.auth.credentials import AnonymousCredentials
 
-from vertex_emulator.client import target
+from vertex_emulator.address import emulator_url
 
 
 def use_emulator(host: str | None = None, **init: Any) -> str:
@@ -23,7 +23,7 @@ def use_emulator(host: str | None = None, **init: Any) -> str:
     """
     from google.cloud import aiplatform
 
-    url = target.emulator_url(host)
+    url = emulator_url(host)
     aiplatform.init(api_endpoint=url, api_transport="rest", credentials=AnonymousCredentials(), **init)
     return url
 

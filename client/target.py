@@ -1,8 +1,8 @@
 """Where a client goes: an emulator (plain HTTP, anonymous) or the real regional endpoint (ADC).
 
 The choice is one value, an :class:`Endpoint`, so every GAPIC client, the SDK and the plugin build
-their connection from the same place. ``VERTEX_AI_EMULATOR_HOST=host:port`` follows the convention
-of Google's own emulators (``PUBSUB_EMULATOR_HOST``, ``FIRESTORE_EMULATOR_HOST``).
+their connection from the same place. An emulator is named as ``vertex_emulator.address`` reads it
+(``VERTEX_AI_EMULATOR_HOST=host:port``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials, Credentials
 
-EMULATOR_HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
+from vertex_emulator.address import EMULATOR_HOST_ENV, emulator_url
+
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
@@ -27,19 +28,6 @@ class Endpoint:
 
     def client_options(self) -> ClientOptions:
         return ClientOptions(api_endpoint=self.url)
-
-
-def emulator_url(host: str | None = None) -> str:
-    """``http://host:port`` of an emulator named by ``host`` or by ``VERTEX_AI_EMULATOR_HOST``.
-
-    A bare ``host:port`` must become ``http://``: without a scheme the REST transport adds
-    ``https://`` and the plain-HTTP emulator answers the TLS handshake with garbage.
-    """
-    given = host or os.environ.get(EMULATOR_HOST_ENV, "")
-    given = given.strip().rstrip("/")
-    if not given:
-        raise ValueError(f"no emulator host: pass host='127.0.0.1:8080' or set {EMULATOR_HOST_ENV}")
-    return given if given.startswith(("http://", "https://")) else f"http://{given}"
 
 
 def real_url(location: str) -> str:

@@ -17,10 +17,11 @@ from google.auth.credentials import Credentials
 from google.cloud import aiplatform_v1
 from google.protobuf import field_mask_pb2
 
-from vertex_emulator.client import specs, target
+from vertex_emulator.client import target
 from vertex_emulator.client.errors import JobCancelled, JobFailed, ResourceFailed
 from vertex_emulator.client.target import Endpoint
 from vertex_emulator.client.waiting import Backoff, poll
+from vertex_emulator.offline import specs
 
 JobState = aiplatform_v1.JobState
 ResourceState = aiplatform_v1.PersistentResource.State
@@ -179,7 +180,7 @@ class VertexClient:
     ) -> aiplatform_v1.CustomJob:
         """The job once it SUCCEEDED; :class:`JobFailed` / :class:`JobCancelled` otherwise.
 
-        Raises :class:`client.errors.WaitTimeout` after ``timeout`` seconds. ``sleep`` may move
+        Raises :class:`vertex_emulator.client.errors.WaitTimeout` after ``timeout`` seconds. ``sleep`` may move
         an emulator's manual clock instead of sleeping.
         """
         fetch = functools.partial(self.get_job, job)

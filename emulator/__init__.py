@@ -15,33 +15,33 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from vertex_emulator.address import EMULATOR_HOST_ENV
     from vertex_emulator.client import (
-        EMULATOR_HOST_ENV,
         Backoff,
         JobCancelled,
         JobFailed,
         RefusedHost,
         ResourceFailed,
-        SpecError,
         VertexClient,
         WaitTimeout,
         mock_vertex,
         reset_sdk,
         use_emulator,
     )
+    from vertex_emulator.offline.specs import SpecError
     from vertex_emulator.server import ThreadedServer
     from vertex_emulator.service import Service
     from vertex_emulator.settings import Settings
 
 _CLIENT = "vertex_emulator.client"
 _HOMES = {
-    "EMULATOR_HOST_ENV": _CLIENT,
+    "EMULATOR_HOST_ENV": "vertex_emulator.address",
     "Backoff": _CLIENT,
     "JobCancelled": _CLIENT,
     "JobFailed": _CLIENT,
     "RefusedHost": _CLIENT,
     "ResourceFailed": _CLIENT,
-    "SpecError": _CLIENT,
+    "SpecError": "vertex_emulator.offline.specs",
     "VertexClient": _CLIENT,
     "WaitTimeout": _CLIENT,
     "mock_vertex": _CLIENT,

@@ -29,12 +29,13 @@ from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from vertex_emulator import names, wire
+from vertex_emulator import names
 from vertex_emulator.core.kinds import KINDS, collection_of
 from vertex_emulator.domain import admission, specs
 from vertex_emulator.domain.jobs import TERMINAL, CustomJob
 from vertex_emulator.domain.resources import PersistentResource
 from vertex_emulator.errors import ApiError, bad_field
+from vertex_emulator.versions import VERSIONS
 
 FORMAT = "vertex-emulator-state"
 VERSION = 1
@@ -213,8 +214,8 @@ def _check_consistency(state: State) -> None:
         states = KINDS[collection].states
         if states and record.state not in states:
             raise bad_field(f"{where}.state", f"{record.state!r} is not a state of the {collection}.")
-        if record.version not in wire.VERSIONS:
-            raise bad_field(f"{where}.version", f"version must be one of {wire.VERSIONS}, not {record.version!r}.")
+        if record.version not in VERSIONS:
+            raise bad_field(f"{where}.version", f"version must be one of {VERSIONS}, not {record.version!r}.")
         if record.name in seen:
             raise bad_field(f"{where}.name", f"{record.name!r} appears twice in the snapshot.")
         if record.seq in seqs or not 0 < record.seq <= state.seq:

@@ -19,8 +19,7 @@ from typing import Any
 
 from vertex_emulator.domain.specs import snake
 from vertex_emulator.errors import ApiError, bad_field
-
-VERSIONS = ("v1", "v1beta1")
+from vertex_emulator.versions import VERSIONS
 
 REQUEST_FIELD = {
     "PersistentResource": "persistent_resource",

@@ -188,7 +188,7 @@ def test_backoff_grows_to_its_maximum() -> None:
 
 
 def test_specs_accept_rest_bodies_gcloud_configs_and_snake_case(tmp_path: Path) -> None:
-    from vertex_emulator.client import specs
+    from vertex_emulator.offline import specs
 
     rest = tmp_path / "job.json"
     body = {

@@ -121,6 +121,18 @@ def test_clear_and_reset_remove_faults_and_the_control_api_never_faults(app: Any
     assert client.get(JOBS).status_code == 200
 
 
+def test_the_web_page_never_faults_nor_uses_a_fault_up(app: Any) -> None:
+    """Bug: a registered fault answered the page's ``app.js`` with 503 and was used up by it."""
+    client = app.test_client()
+    client.post("/emulator/v1/faults", json={"status": 503})
+    for path in ("/", "/emulator/ui/", "/emulator/ui/app.js"):
+        assert client.get(path).status_code == 200, path
+        assert client.get(path, headers={faults.HEADER: "503"}).status_code == 200, path
+    assert client.get("/emulator/v1/faults").json["faults"][0]["count"] == 1
+    assert client.get(JOBS).status_code == 503
+    assert client.get(JOBS).status_code == 200
+
+
 def test_emulators_keep_their_faults_apart(app: Any) -> None:
     app.test_client().post("/emulator/v1/faults", json={"status": 503})
     other = make_app(new_service()).test_client()

@@ -23,8 +23,9 @@ from tests.conftest import PARENT, demo_pool, job_body, new_service
 from vertex_emulator.core import operation_calls
 from vertex_emulator.errors import Code
 from vertex_emulator.http.app import make_app
-from vertex_emulator.http.rendering import MAX_BODY_BYTES
-from vertex_emulator.http.urls import ROUTES, Route
+from vertex_emulator.http.request import MAX_BODY_BYTES, json_name
+from vertex_emulator.http.routes import Route
+from vertex_emulator.http.urls import ROUTES
 from vertex_emulator.service import Service
 
 EXAMPLES = 300
@@ -165,7 +166,8 @@ def requests_(draw: st.DrawFn, ids: dict[str, list[str]]) -> dict[str, Any]:
         return quote(choice, safe="") if draw(st.booleans()) else re.sub(r"[/?#]", "", choice) or "x"
 
     path = _VARIABLE.sub(segment, route.rule)
-    query_keys = st.one_of(st.sampled_from(route.query), odd_text) if route.query else odd_text
+    bound = [*route.query, *map(json_name, route.query)]
+    query_keys = st.one_of(st.sampled_from(bound), odd_text) if bound else odd_text
     query = draw(st.lists(st.tuples(query_keys, odd_text), max_size=3))
     method = draw(st.sampled_from(route.methods) | st.sampled_from(METHODS))
     body = draw(bodies | _mutated_template(route).map(lambda value: json.dumps(value).encode()))
@@ -287,7 +289,18 @@ def test_openapi_describes_every_route_from_the_table() -> None:
     pool = schemas["google.cloud.aiplatform.v1.WorkerPoolSpec"]["properties"]
     assert pool["replicaCount"] == {"type": "string", "format": "int64"}
     listing = jobs["get"]
-    assert [parameter["name"] for parameter in listing["parameters"]] == ["filter", "pageSize", "pageToken", "readMask"]
+    assert [parameter["name"] for parameter in listing["parameters"]] == [
+        "filter",
+        "pageSize",
+        "page_size",
+        "pageToken",
+        "page_token",
+        "readMask",
+        "read_mask",
+    ]
+    assert listing["tags"] == ["Vertex AI API"]
+    assert document["paths"]["/emulator/v1/faults"]["post"]["tags"] == ["Control API"]
+    assert document["paths"]["/"]["get"]["tags"] == ["Web page"]
     wait = document["paths"]["/{prefix}/projects/{project}/locations/{location}/operations/{operation}:wait"]
     assert wait["post"]["parameters"] == [
         {"name": "timeout", "in": "query", "required": False, "schema": {"type": "string"}}

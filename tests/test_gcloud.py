@@ -16,8 +16,8 @@ import requests
 
 from tests.conftest import PARENT, PROJECT, demo_pool, job_body, new_service
 from vertex_emulator import cli, fixtures
-from vertex_emulator.client import gcloud
-from vertex_emulator.client.gcloud import GcloudError
+from vertex_emulator.offline import gcloud
+from vertex_emulator.offline.gcloud import GcloudError
 from vertex_emulator.server import ThreadedServer
 from vertex_emulator.service import Service
 

@@ -27,29 +27,58 @@ ON_THE_EMULATOR = (
 import os
 
 import pytest
+from google.api_core import exceptions
 from google.cloud import aiplatform
 
-from vertex_emulator.client import JobFailed, VertexClient
+from vertex_emulator import JobFailed, VertexClient
 """
     + RESOURCE
     + """
+RUNNING = aiplatform.gapic.JobState.JOB_STATE_RUNNING
+SUCCEEDED = aiplatform.gapic.JobState.JOB_STATE_SUCCEEDED
+
 
 def test_sdk_and_client_share_a_fresh_in_process_emulator(vertex_emulator):
     assert vertex_emulator.is_emulator
     vertex_emulator.client.create_persistent_resource("my-pr", RESOURCE)
     job = aiplatform.CustomJob(display_name="sdk", worker_pool_specs=WORKER_POOLS, persistent_resource_id="my-pr")
     job.run()
-    assert job.state == aiplatform.gapic.JobState.JOB_STATE_SUCCEEDED
-
-    vertex_emulator.service.settings = type(vertex_emulator.service.settings)(job_duration=60)
-    late = vertex_emulator.client.submit_job({"workerPoolSpecs": WORKER_POOLS}, persistent_resource_id="my-pr")
+    assert job.state == SUCCEEDED
     vertex_emulator.advance(60)
-    assert vertex_emulator.client.get_job(late).state == aiplatform.gapic.JobState.JOB_STATE_SUCCEEDED
 
+
+@pytest.mark.vertex_emulator(job_duration=None)
+def test_the_marker_keeps_jobs_running_until_the_test_decides(vertex_emulator):
+    vertex_emulator.client.create_persistent_resource("my-pr", RESOURCE)
     doomed = vertex_emulator.client.submit_job({"workerPoolSpecs": WORKER_POOLS}, persistent_resource_id="my-pr")
+    assert vertex_emulator.client.get_job(doomed).state == RUNNING
     vertex_emulator.set_outcome(doomed, "JOB_STATE_FAILED", {"code": 8, "message": "out of memory"})
     with pytest.raises(JobFailed, match="out of memory"):
         vertex_emulator.client.wait_job(doomed, timeout=5)
+
+    late = vertex_emulator.client.submit_job({"workerPoolSpecs": WORKER_POOLS}, persistent_resource_id="my-pr")
+    vertex_emulator.set_outcome(late, after=60)
+    vertex_emulator.advance(59)
+    assert vertex_emulator.client.get_job(late).state == RUNNING
+    vertex_emulator.advance(1)
+    assert vertex_emulator.client.get_job(late).state == SUCCEEDED
+
+    job = aiplatform.CustomJob(display_name="sdk", worker_pool_specs=WORKER_POOLS, persistent_resource_id="my-pr")
+    job.submit()
+    vertex_emulator.set_outcome(job.resource_name, "JOB_STATE_FAILED", {"code": 13, "message": "worker died"})
+    with pytest.raises(RuntimeError, match="worker died"):
+        job.wait_for_completion()
+
+
+def test_the_harness_raises_the_official_exceptions(vertex_emulator):
+    vertex_emulator.client.create_persistent_resource("my-pr", RESOURCE)
+    ended = vertex_emulator.client.submit_job({"workerPoolSpecs": WORKER_POOLS}, persistent_resource_id="my-pr")
+    with pytest.raises(exceptions.BadRequest, match="already decided"):
+        vertex_emulator.set_outcome(ended, "JOB_STATE_FAILED", {"code": 8, "message": "too late"})
+    with pytest.raises(exceptions.NotFound):
+        vertex_emulator.set_outcome("no-such-job", "JOB_STATE_FAILED")
+    with pytest.raises(exceptions.BadRequest):
+        vertex_emulator.advance(-1)
 
 
 def test_each_test_starts_from_nothing(vertex_emulator):
@@ -57,6 +86,7 @@ def test_each_test_starts_from_nothing(vertex_emulator):
     assert aiplatform.CustomJob.list() == []
 
 
+@pytest.mark.vertex_emulator(job_duration=None)
 def test_a_served_emulator_on_a_free_port(vertex_emulator_server):
     host = os.environ["VERTEX_AI_EMULATOR_HOST"]
     assert vertex_emulator_server.url == f"http://{host}"
@@ -65,9 +95,13 @@ def test_a_served_emulator_on_a_free_port(vertex_emulator_server):
         "projects/my-project/locations/us-central1/persistentResources/served-pr"
     ]
     job = aiplatform.CustomJob(display_name="sdk", worker_pool_specs=WORKER_POOLS, persistent_resource_id="served-pr")
-    job.run()
-    assert job.state == aiplatform.gapic.JobState.JOB_STATE_SUCCEEDED
-    vertex_emulator_server.advance(1)
+    job.submit()
+    assert vertex_emulator_server.client.get_job(job.resource_name).state == RUNNING
+    vertex_emulator_server.set_outcome(job.resource_name)
+    job.wait_for_completion()
+    assert job.state == SUCCEEDED
+    with pytest.raises(exceptions.BadRequest, match="already decided"):
+        vertex_emulator_server.set_outcome(job.resource_name, "JOB_STATE_FAILED")
 """
 )
 
@@ -123,8 +157,26 @@ def test_emulator_controls_skip_on_the_real_target(vertex_emulator):
 
 def test_both_fixtures_on_the_emulator(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_project=ON_THE_EMULATOR)
-    result = pytester.runpytest_inprocess("-q")
-    result.assert_outcomes(passed=3)
+    result = pytester.runpytest_inprocess("-q", "--strict-markers")
+    result.assert_outcomes(passed=5)
+
+
+def test_the_marker_is_registered_and_refuses_what_is_no_setting(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_marker="""
+import pytest
+
+
+@pytest.mark.vertex_emulator(job_lasts=None)
+def test_a_misspelt_setting(vertex_emulator):
+    pass
+"""
+    )
+    result = pytester.runpytest_inprocess("-q", "--strict-markers")
+    result.stdout.fnmatch_lines(["*vertex_emulator*job_lasts*"])
+    assert result.ret != 0
+    listed = pytester.runpytest_inprocess("--markers")
+    listed.stdout.fnmatch_lines(["*@pytest.mark.vertex_emulator(**settings)*job_duration=None*"])
 
 
 def test_the_real_target_switch(pytester: pytest.Pytester) -> None:
@@ -142,9 +194,9 @@ def test_the_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*--vertex-target=*", "*--vertex-project=*", "*--vertex-location=*"])
 
 
-def test_the_readme_example_runs(pytester: pytest.Pytester) -> None:
+def test_the_readme_examples_run(pytester: pytest.Pytester) -> None:
     section = README.read_text(encoding="utf-8").split("## Use it in your tests", 1)[1].split("\n## ", 1)[0]
-    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert example is not None, "the README's section has no python example"
-    pytester.makepyfile(test_readme=example.group(1))
-    pytester.runpytest_inprocess("-q").assert_outcomes(passed=1)
+    examples = [code for code in re.findall(r"```python\n(.*?)```", section, re.DOTALL) if "def test_" in code]
+    assert len(examples) == 2, "the README's section shows a test and a test that keeps its job running"
+    pytester.makepyfile(**{f"test_readme_{index}": code for index, code in enumerate(examples)})
+    pytester.runpytest_inprocess("-q", "--strict-markers").assert_outcomes(passed=2)

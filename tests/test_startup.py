@@ -12,6 +12,7 @@ import sys
 import textwrap
 
 from vertex_emulator import wire
+from vertex_emulator.versions import VERSIONS
 
 SDK = "google.cloud.aiplatform_v1"
 
@@ -46,6 +47,6 @@ def test_serve_imports_no_sdk_on_its_way_to_serving() -> None:
 
 def test_warming_loads_every_message_the_wire_parses() -> None:
     wire.warm()
-    for version in wire.VERSIONS:
+    for version in VERSIONS:
         for message in wire.REQUEST_FIELD:
             assert wire.message_class(version, message).DESCRIPTOR.name == message

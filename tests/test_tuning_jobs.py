@@ -218,3 +218,31 @@ def test_a_data_dir_keeps_tuning_jobs_across_a_restart(tmp_path: Any) -> None:
         assert [trial.state for trial in again.get_tuning_job(record.name).trials[:2]] == [tuning.SUCCEEDED] * 2
     finally:
         reopened.close()
+
+
+def test_the_control_api_sets_trial_outcomes_over_http() -> None:
+    from vertex_emulator.http.app import make_app
+
+    service = _service(replicas=1, job_duration=None)
+    http = make_app(service).test_client()
+    created = http.post(f"/v1/{PARENT}/hyperparameterTuningJobs", json=tuning_body(parallel=1, most=2, failed=2))
+    assert created.status_code == 200, created.json
+    name = created.json["name"]
+    answer = http.post(f"/emulator/v1/{name}/trials/1:setOutcome", json={"metrics": {"accuracy": 0.8}})
+    assert answer.status_code == 200 and answer.json["trials"][0]["id"] == "1"
+    planned = {"state": "INFEASIBLE", "infeasibleReason": "diverged", "after": "5s"}
+    assert http.post(f"/emulator/v1/{name}/trials/2:setOutcome", json=planned).status_code == 200
+    unknown = http.post(f"/emulator/v1/{name}/trials/9:setOutcome", json={"metrics": {"accuracy": 1}})
+    assert unknown.status_code == 404
+    wrong = http.post(f"/emulator/v1/{name}/trials/2:setOutcome", json={"metrics": {"loss": 1}})
+    assert (
+        wrong.status_code == 400 and wrong.json["error"]["details"][0]["fieldViolations"][0]["field"] == "metrics.loss"
+    )
+    http.post("/emulator/v1/clock:advance", json={"seconds": 5})
+    view = http.get(f"/emulator/v1/{name}/trials").json["trials"]
+    assert [(trial["state"], trial["measurementSource"]) for trial in view] == [
+        ("SUCCEEDED", "control"),
+        ("INFEASIBLE", None),
+    ]
+    job = http.get(f"/v1beta1/{name}").json
+    assert job["state"] == "JOB_STATE_SUCCEEDED" and job["trials"][1]["infeasibleReason"] == "diverged"

@@ -149,7 +149,7 @@ def parameter_specs(draw: st.DrawFn, name: str, depth: int = 0, grid: bool = Fal
     positive = scale in study.LOG_SCALES
     if kind == "double":
         low = draw(st.floats(1e-6 if positive else -1e3, 1e3))
-        high = draw(st.floats(low, 1e4).filter(lambda value, low=low: value > low))
+        high = low + draw(st.floats(1e-3, 1e4))
         spec["doubleValueSpec"] = {"minValue": low, "maxValue": high}
         values: list[Any] = []
     elif kind == "integer":

@@ -3,7 +3,7 @@
 Exit status: 0 the job would be admitted, 1 it would not, 2 the input cannot be read.
 
 Where the job comes from is pluggable: a job source is a function of the parsed arguments that
-returns the canonical CustomJob dict (raising :class:`client.specs.SpecError` on bad input).
+returns the canonical CustomJob dict (raising :class:`vertex_emulator.offline.specs.SpecError` on bad input).
 ``run`` calls ``args.job_source``; ``add_parser`` sets it to :func:`job_from_file`, and the words
 after ``--`` choose :func:`job_from_gcloud` when they are a ``gcloud ai custom-jobs create``
 command line (``vertex-emulator check --resource R -- gcloud ai custom-jobs create ...``).
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from vertex_emulator.client import gcloud, preflight, specs, tuning_preflight
+from vertex_emulator.offline import gcloud, preflight, specs, tuning_preflight
 
 JobSource = Callable[[argparse.Namespace], dict[str, Any]]
 ADMITTED, REFUSED, UNREADABLE = 0, 1, 2
@@ -33,7 +33,7 @@ def _used(text: str) -> tuple[str, int]:
 def job_from_file(args: argparse.Namespace) -> dict[str, Any]:
     """The job of ``JOB_FILE``: a REST CustomJob body, a ``gcloud ... --config`` spec, a TrainingPipeline
     (checked as its backing job), or a HyperparameterTuningJob (checked with its trials,
-    :mod:`vertex_emulator.client.tuning_preflight`)."""
+    :mod:`vertex_emulator.offline.tuning_preflight`)."""
     if not args.job:
         raise specs.SpecError("give JOB_FILE, the custom job to check")
     data = specs.read_document(args.job)
@@ -44,7 +44,7 @@ def job_from_file(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def job_from_gcloud(args: argparse.Namespace) -> dict[str, Any]:
-    """The job a ``gcloud ai custom-jobs create`` command line would create (:mod:`client.gcloud`).
+    """The job a ``gcloud ai custom-jobs create`` command line would create (:mod:`vertex_emulator.offline.gcloud`).
 
     A command gcloud itself refuses is unreadable input, reported in gcloud's words. The command's
     region is kept in ``args.location``: a persistent resource of another location is not found.
@@ -78,7 +78,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "Check a CustomJob (REST body, or the gcloud ai custom-jobs create --config YAML), or a "
             "TrainingPipeline of the custom task (REST body, or the SDK's TrainingPipeline.to_dict), against a "
             "persistent resource as 'gcloud ai persistent-resources describe --format=json|yaml' prints it, "
-            "with the emulator's admission rule; or, after --, a gcloud ai custom-jobs create command line. "
+            "with the emulator's admission rule; or, after --, a gcloud ai custom-jobs create command line; "
+            "or a HyperparameterTuningJob body, its trial spec with parallelTrialCount trials at once. "
             "Exit 0 admitted, 1 refused, 2 unreadable input or a command gcloud would refuse."
         ),
     )

@@ -3,7 +3,7 @@
 
 The emulator listens on a free loopback port for as long as COMMAND runs. COMMAND gets
 ``VERTEX_AI_EMULATOR_HOST`` and, first on ``PYTHONPATH``, a ``sitecustomize`` that sends the
-official clients there (see ``client/sitedir/sitecustomize.py``), so unmodified programs using the
+official clients there (see ``emulator/sitedir/sitecustomize.py``), so unmodified programs using the
 SDK or the GAPIC clients reach it. Unless ``--storage off``, a Cloud Storage emulator runs beside
 it and COMMAND gets ``STORAGE_EMULATOR_HOST`` too (``--bucket NAME`` creates buckets first). Only
 the child's environment is changed.
@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 from vertex_emulator import fixtures, snapshot, store
+from vertex_emulator.address import EMULATOR_HOST_ENV
 from vertex_emulator.commands.serve import DELAYS, add_emulator_options, build_service
 from vertex_emulator.commands.storage_options import StorageOptionError, add_storage_options, build_storage
 from vertex_emulator.http.app import make_app
@@ -32,7 +33,6 @@ from vertex_emulator.server import ThreadedServer
 from vertex_emulator.service import Service
 from vertex_emulator.storage import Storage, StorageError
 
-HOST_ENV = "VERTEX_AI_EMULATOR_HOST"
 START_ERRORS = (
     fixtures.FixtureError,
     store.StoreError,
@@ -60,10 +60,10 @@ def add_parser(sub: Any) -> None:
 def child_environment(address: str, storage: Storage | None = None) -> dict[str, str]:
     """This process's environment, plus the emulator's address (and the storage emulator's) and the
     redirecting ``sitecustomize``."""
-    from vertex_emulator.client.sitedir import PATH
+    from vertex_emulator.sitedir import PATH
 
     env = dict(os.environ)
-    env[HOST_ENV] = address
+    env[EMULATOR_HOST_ENV] = address
     if storage is not None:
         env.update(storage.environment())
     env["PYTHONPATH"] = os.pathsep.join(part for part in (str(PATH), env.get("PYTHONPATH")) if part)

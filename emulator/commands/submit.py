@@ -1,7 +1,7 @@
 """``vertex-emulator submit -- gcloud ai custom-jobs create ...``: a gcloud command line, run on an emulator.
 
 A CI script can swap ``gcloud`` for ``vertex-emulator submit --`` in a dry run: the command line is
-read as gcloud reads it (:mod:`client.gcloud`), the job is created on a running emulator through
+read as gcloud reads it (:mod:`vertex_emulator.offline.gcloud`), the job is created on a running emulator through
 the official GAPIC ``JobServiceClient`` (REST, plain HTTP, anonymous credentials), and the output
 is gcloud's: ``Using endpoint [...]`` and the submitted message with its ``describe`` and
 ``stream-logs`` hints on stderr, the job on stdout only when ``--format`` asks for it, and
@@ -20,8 +20,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vertex_emulator.client import gcloud, target
-from vertex_emulator.client.gcloud import CustomJobsCreate, GcloudError
+from vertex_emulator.address import EMULATOR_HOST_ENV, emulator_url
+from vertex_emulator.offline import gcloud
+from vertex_emulator.offline.gcloud import CustomJobsCreate, GcloudError
 
 REFUSED = 2
 FAILED = 1
@@ -42,7 +43,7 @@ def add_parser(sub: Any) -> None:
     parser.add_argument(
         "--emulator",
         metavar="HOST:PORT",
-        help=f"the emulator to submit to (default: ${target.EMULATOR_HOST_ENV})",
+        help=f"the emulator to submit to (default: ${EMULATOR_HOST_ENV})",
     )
     parser.add_argument(
         "gcloud",
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return REFUSED
     try:
-        url = target.emulator_url(args.emulator)
+        url = emulator_url(args.emulator)
     except ValueError as error:
         print(f"vertex-emulator submit: {error}", file=sys.stderr)
         return REFUSED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response
 
 from vertex_emulator import wire
 from vertex_emulator.clock import parse_duration
@@ -12,12 +12,8 @@ from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.domain.resources import PersistentResource
 from vertex_emulator.errors import invalid_argument
 from vertex_emulator.http.authz import authorize_act_as
-from vertex_emulator.http.rendering import json_body, reply
-from vertex_emulator.service import Service, convert_for
-
-
-def service() -> Service:
-    return current_app.extensions["vertex_emulator"]
+from vertex_emulator.http.rendering import operation_json, record_json, reply
+from vertex_emulator.http.request import json_body, json_name, query, service
 
 
 def _parent(project: str, location: str) -> str:
@@ -25,15 +21,15 @@ def _parent(project: str, location: str) -> str:
 
 
 def _resource_json(resource: PersistentResource, version: str) -> dict[str, Any]:
-    return convert_for(version, "PersistentResource", service().rendered(resource), resource.version)
+    return record_json(resource, "PersistentResource", version)
 
 
 def _job_json(job: CustomJob, version: str) -> dict[str, Any]:
-    return convert_for(version, "CustomJob", service().rendered(job), job.version)
+    return record_json(job, "CustomJob", version)
 
 
 def _operation(operation: Any) -> Response:
-    return reply(service().render_operation(operation))
+    return reply(operation_json(operation))
 
 
 # ------------------------------------------------------------------ persistent resources
@@ -41,14 +37,12 @@ def _operation(operation: Any) -> Response:
 
 def create_resource(version: str, project: str, location: str) -> Response:
     body = wire.parse(version, "PersistentResource", json_body())
-    resource_id = request.args.get("persistentResourceId", "")
+    resource_id = query("persistent_resource_id") or ""
     return _operation(service().create_resource(_parent(project, location), resource_id, body, version))
 
 
 def list_resources(version: str, project: str, location: str) -> Response:
-    found, token = service().list_resources(
-        _parent(project, location), request.args.get("pageSize"), request.args.get("pageToken")
-    )
+    found, token = service().list_resources(_parent(project, location), query("page_size"), query("page_token"))
     body: dict[str, Any] = {"persistentResources": [_resource_json(r, version) for r in found]}
     if token:
         body["nextPageToken"] = token
@@ -63,7 +57,7 @@ def get_resource(version: str, project: str, location: str, resource: str) -> Re
 def update_resource(version: str, project: str, location: str, resource: str) -> Response:
     name = f"{_parent(project, location)}/persistentResources/{resource}"
     body = wire.parse(version, "PersistentResource", json_body())
-    return _operation(service().update_resource(name, body, request.args.get("updateMask", ""), version))
+    return _operation(service().update_resource(name, body, query("update_mask") or "", version))
 
 
 def delete_resource(version: str, project: str, location: str, resource: str) -> Response:
@@ -90,16 +84,16 @@ def create_job(version: str, project: str, location: str) -> Response:
 def list_jobs(version: str, project: str, location: str) -> Response:
     found, token = service().list_jobs(
         _parent(project, location),
-        request.args.get("filter"),
-        request.args.get("pageSize"),
-        request.args.get("pageToken"),
+        query("filter"),
+        query("page_size"),
+        query("page_token"),
     )
     return listed("customJobs", [_job_json(job, version) for job in found], token)
 
 
 def listed(key: str, items: list[dict[str, Any]], token: str) -> Response:
     """A list page: the items under ``key`` (as the request's ``readMask`` keeps them), and the next token."""
-    mask = request.args.get("readMask")
+    mask = query("read_mask")
     body: dict[str, Any] = {key: [apply_read_mask(item, mask) for item in items] if mask else items}
     if token:
         body["nextPageToken"] = token
@@ -124,7 +118,7 @@ def apply_read_mask(body: dict[str, Any], mask: str) -> dict[str, Any]:
     """Keep only the fields a ``readMask`` names (snake_case or camelCase, dotted for nesting)."""
     kept: dict[str, Any] = {}
     for raw in mask.split(","):
-        path = [_camel(part) for part in raw.strip().split(".") if part]
+        path = [json_name(part) for part in raw.strip().split(".") if part]
         source, target = body, kept
         for depth, key in enumerate(path):
             if not isinstance(source, dict) or key not in source:
@@ -135,11 +129,6 @@ def apply_read_mask(body: dict[str, Any], mask: str) -> dict[str, Any]:
                 target = target.setdefault(key, {})
                 source = source[key]
     return kept
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 # -------------------------------------------------------------------------- operations
@@ -161,7 +150,7 @@ def get_operation(
 def wait_operation(
     prefix: str, project: str, location: str, operation: str, collection: str | None = None, owner: str | None = None
 ) -> Response:
-    raw = request.args.get("timeout") or json_body().get("timeout")
+    raw = query("timeout") or json_body().get("timeout")
     timeout = None
     if raw is not None:
         try:
@@ -192,8 +181,8 @@ def list_operations(
     parent = _parent(project, location)
     if collection:
         parent = f"{parent}/{collection}/{owner}"
-    found, token = service().list_operations(parent, request.args.get("pageSize"), request.args.get("pageToken"))
-    body: dict[str, Any] = {"operations": [service().render_operation(op) for op in found]}
+    found, token = service().list_operations(parent, query("page_size"), query("page_token"))
+    body: dict[str, Any] = {"operations": [operation_json(op) for op in found]}
     if token:
         body["nextPageToken"] = token
     return reply(body)

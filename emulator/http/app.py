@@ -7,7 +7,8 @@ from werkzeug.routing import BaseConverter
 
 from vertex_emulator.http import authz, faults, guard
 from vertex_emulator.http.options import HttpOptions
-from vertex_emulator.http.rendering import MAX_BODY_BYTES, check_query, current_route, install_error_handlers
+from vertex_emulator.http.rendering import install_error_handlers
+from vertex_emulator.http.request import MAX_BODY_BYTES
 from vertex_emulator.http.urls import ROUTES
 from vertex_emulator.service import Service
 
@@ -16,12 +17,6 @@ class IdConverter(BaseConverter):
     """One path segment that stops at ``:``, so ``.../jobs/123:cancel`` splits as Google's rules do."""
 
     regex = r"[^/:]+"
-
-
-def _check_query() -> None:
-    route = current_route()
-    if route is not None:
-        check_query(*route.query)
 
 
 def make_app(service: Service | None = None, options: HttpOptions | None = None) -> Flask:
@@ -36,7 +31,7 @@ def make_app(service: Service | None = None, options: HttpOptions | None = None)
     app.extensions["vertex_emulator_routes"] = {route.endpoint: route for route in ROUTES}
     for route in ROUTES:
         app.add_url_rule(route.rule, endpoint=route.endpoint, view_func=route.view, methods=list(route.methods))
-    for hook in (guard.refuse_early, faults.inject, _check_query, authz.authorize):
+    for hook in (guard.refuse_early, faults.inject, guard.refuse_unknown_query, authz.authorize):
         app.before_request(hook)
     install_error_handlers(app)
     return app

@@ -11,9 +11,9 @@ from __future__ import annotations
 from flask import request
 
 from vertex_emulator import iam
-from vertex_emulator.http.guard import bearer_token
 from vertex_emulator.http.options import options
-from vertex_emulator.http.rendering import current_route, resource_path
+from vertex_emulator.http.request import bearer_token, current_route, resource_path
+from vertex_emulator.http.routes import Surface
 
 
 def principal() -> str:
@@ -32,7 +32,7 @@ def checked_resource() -> str:
 def authorize() -> None:
     route = current_route()
     policy = options().policy
-    if route is None or route.permission is None or policy is None:
+    if route is None or route.surface is not Surface.API or route.permission is None or policy is None:
         return
     policy.check(principal(), route.permission, checked_resource())
 

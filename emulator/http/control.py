@@ -10,9 +10,9 @@ from vertex_emulator import snapshot, wire
 from vertex_emulator.clock import parse_duration, rfc3339
 from vertex_emulator.errors import ApiError, Code, bad_field
 from vertex_emulator.http import faults
-from vertex_emulator.http.api import service
 from vertex_emulator.http.options import options
-from vertex_emulator.http.rendering import json_body, reply
+from vertex_emulator.http.rendering import record_json, reply
+from vertex_emulator.http.request import json_body, service
 
 
 def health() -> Response:
@@ -66,7 +66,7 @@ def set_outcome(project: str, location: str, job: str) -> Response:
         body.get("at"),
         seconds,
     )
-    return reply(service().rendered(found))
+    return reply(record_json(found, "CustomJob", found.version))
 
 
 def reset() -> Response:

@@ -5,8 +5,9 @@ A fault makes the next ``count`` calls that match it (by method, the route's sum
 front end words them, or stall for a bounded time first. Faults are added through the control API
 (``POST /emulator/v1/faults``) or, for one request, through the ``X-Vertex-Emulator-Fault`` header
 (``503``, ``stall=2s``, ``stall=2s,429``). A faulted call does nothing else: the state is untouched,
-so a retry meets the emulator as the first attempt would have. Only the real API's routes fault,
-never the control API. The registry lives on the app, not in a global, so emulators stay apart.
+so a retry meets the emulator as the first attempt would have. Only the real API's routes fault
+(``Surface.API``), never the control API or the web page. The registry lives on the app, not in a
+global, so emulators stay apart.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from flask import Response, current_app, request
 
 from vertex_emulator.clock import parse_duration
 from vertex_emulator.errors import ApiError, Code, bad_field
-from vertex_emulator.http.guard import CONTROL_PREFIX
-from vertex_emulator.http.rendering import current_route, json_body, reply, resource_path
+from vertex_emulator.http.rendering import reply
+from vertex_emulator.http.request import current_route, json_body, resource_path
+from vertex_emulator.http.routes import Surface
 
 HEADER = "X-Vertex-Emulator-Fault"
 MAX_STALL_SECONDS = 30.0
@@ -159,7 +161,7 @@ def registry() -> Faults:
 def inject() -> None:
     """The before-request hook: apply a header fault or the first registered fault that matches."""
     route = current_route()
-    if route is None or request.path.startswith(CONTROL_PREFIX):
+    if route is None or route.surface is not Surface.API:
         return
     faults = registry()
     header = request.headers.get(HEADER)

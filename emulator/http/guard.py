@@ -1,9 +1,10 @@
-"""What an emulator refuses before any view runs: oversized bodies, and a closed or locked control API.
+"""What an emulator refuses before any view runs: oversized bodies, a closed or locked control API,
+and query parameters the route does not bind.
 
 An emulator exposed beyond loopback (``serve --host``) should not let anyone reset it or move its
-clock: ``--control off`` hides ``/emulator/v1`` except the health check, and ``--control-token``
+clock: ``--control off`` hides the control API except the health check, and ``--control-token``
 requires the token on it. Bodies over ``MAX_BODY_BYTES`` are refused from their Content-Length,
-before a byte of them is read.
+before a byte of them is read. Which routes are the control API is the route's ``surface``.
 """
 
 from __future__ import annotations
@@ -15,26 +16,37 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from vertex_emulator.errors import ApiError, Code
 from vertex_emulator.http.options import options
-from vertex_emulator.http.rendering import MAX_BODY_BYTES
+from vertex_emulator.http.request import MAX_BODY_BYTES, bearer_token, current_route, json_name
+from vertex_emulator.http.routes import Surface
 
-CONTROL_PREFIX = "/emulator/v1/"
-ALWAYS_OPEN = frozenset({"/emulator/v1/health"})
+ALWAYS_OPEN = frozenset({"Health"})
+"""Summaries of the control routes that stay open whatever ``--control`` says."""
 TOKEN_HEADER = "X-Emulator-Token"
-
-
-def bearer_token() -> str | None:
-    """The token of ``Authorization: Bearer TOKEN``, or None."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
+SYSTEM_PARAMETERS = frozenset(
+    {
+        "$alt",
+        "alt",
+        "$.xgafv",
+        "fields",
+        "key",
+        "prettyPrint",
+        "quotaUser",
+        "access_token",
+        "callback",
+        "upload_protocol",
+        "uploadType",
+        "oauth_token",
+        "trace",
+    }
+)
+"""Google's system parameters, accepted on every method of the real API (gcloud sends ``trace``)."""
 
 
 def refuse_early() -> None:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
-    path = request.path.rstrip("/") or "/"
-    if not path.startswith(CONTROL_PREFIX) or path in ALWAYS_OPEN:
+    route = current_route()
+    if route is None or route.surface is not Surface.CONTROL or route.summary in ALWAYS_OPEN:
         return
     settings = options()
     if not settings.control:
@@ -51,3 +63,21 @@ def refuse_early() -> None:
             f"The control API needs the token given to --control-token, as 'Authorization: Bearer TOKEN' "
             f"or '{TOKEN_HEADER}: TOKEN'.",
         )
+
+
+def refuse_unknown_query() -> None:
+    """Query parameters the route does not bind are refused, as Google's front end refuses them.
+
+    A bound field is accepted by its proto name and by its JSON name (``page_size``, ``pageSize``).
+    """
+    route = current_route()
+    if route is None:
+        return
+    allowed = {*route.query, *map(json_name, route.query)}
+    for name in request.args:
+        if name not in allowed and name not in SYSTEM_PARAMETERS:
+            raise ApiError(
+                Code.INVALID_ARGUMENT,
+                f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter. '
+                f"Field '{name}' could not be found in request message.",
+            )

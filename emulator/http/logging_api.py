@@ -6,12 +6,12 @@ gcloud reaches it with ``api_endpoint_overrides/logging``; the logs are those of
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response
 
-from vertex_emulator.http.rendering import json_body, reply
+from vertex_emulator.http.rendering import reply
+from vertex_emulator.http.request import json_body, service
 from vertex_emulator.runner.entries import list_entries
 
 
 def entries_list() -> Response:
-    execution = getattr(current_app.extensions["vertex_emulator"], "execution", None)
-    return reply(list_entries(getattr(execution, "logs", None), json_body()))
+    return reply(list_entries(getattr(service().execution, "logs", None), json_body()))

@@ -1,10 +1,11 @@
 """The emulator's HTTP surface as OpenAPI 3.0, generated from the route table, never written twice.
 
 Paths come from the werkzeug rules (``<any(v1, v1beta1):version>`` becomes ``{version}`` with an
-enum, ``<id:job>`` becomes ``{job}`` with the segment's pattern), query parameters and IAM
-permissions from the routes, and request bodies from the official proto messages they name, read
-through their descriptors: the schema is protobuf's, as JSON carries it (camelCase names, enums
-by name, 64-bit integers as strings, unknown fields refused).
+enum, ``<id:job>`` becomes ``{job}`` with the segment's pattern), query parameters (by JSON and
+by proto name), IAM permissions and tags (the route's surface) from the routes, and request bodies
+from the official proto messages they name, read through their descriptors: the schema is
+protobuf's, as JSON carries it (camelCase names, enums by name, 64-bit integers as strings,
+unknown fields refused).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from flask import Response, current_app
 
 from vertex_emulator import wire
 from vertex_emulator.http.rendering import reply
+from vertex_emulator.http.request import json_name
 from vertex_emulator.names import SEGMENT
 
 if TYPE_CHECKING:
-    from vertex_emulator.http.urls import Route
+    from vertex_emulator.http.routes import Route
 
 SCHEMA_VERSION = "v1"
 _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
@@ -115,15 +117,31 @@ def _message_ref(descriptor: Any, schemas: dict[str, Any]) -> dict[str, Any]:
 _SUCCESS = {"application/json": {"type": "object"}, "text/html": {"type": "string"}, "text/*": {"type": "string"}}
 
 
+def _query_parameters(field: str) -> list[dict[str, Any]]:
+    """A bound field by its JSON name, and by its proto name where that is spelled otherwise."""
+    camel = json_name(field)
+    parameters = [{"name": camel, "in": "query", "required": False, "schema": {"type": "string"}}]
+    if camel != field:
+        parameters.append(
+            {
+                "name": field,
+                "in": "query",
+                "required": False,
+                "description": f"{camel}, by its proto field name",
+                "schema": {"type": "string"},
+            }
+        )
+    return parameters
+
+
 def _operation(route: Route, seen: dict[str, int], schemas: dict[str, Any]) -> dict[str, Any]:
     seen[route.summary] = seen.get(route.summary, 0) + 1
     count = seen[route.summary]
     operation: dict[str, Any] = {
         "operationId": route.summary if count == 1 else f"{route.summary}{count}",
         "summary": route.summary,
-        "parameters": [
-            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in route.query
-        ],
+        "tags": [route.surface.value],
+        "parameters": [parameter for field in route.query for parameter in _query_parameters(field)],
         "responses": {
             "200": {"description": "OK", "content": {route.media: {"schema": _SUCCESS[route.media]}}},
             "default": {"$ref": "#/components/responses/Error"},

@@ -4,34 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 
 from vertex_emulator import names, wire
 from vertex_emulator.domain.models import Model
 from vertex_emulator.domain.pipelines import TrainingPipeline
-from vertex_emulator.http.api import apply_read_mask, service
+from vertex_emulator.http.api import listed
 from vertex_emulator.http.authz import authorize_act_as
-from vertex_emulator.http.rendering import json_body, reply
-from vertex_emulator.service import convert_for
+from vertex_emulator.http.rendering import converted, operation_json, record_json, reply
+from vertex_emulator.http.request import json_body, query, service
 
 
 def _pipeline_json(pipeline: TrainingPipeline, version: str) -> dict[str, Any]:
-    return convert_for(version, "TrainingPipeline", service().rendered(pipeline), pipeline.version)
+    return record_json(pipeline, "TrainingPipeline", version)
 
 
 def _model_json(model: Model, version: str, model_version: str | None = None) -> dict[str, Any]:
     with service().lock:
         body = model.render(model_version)
-    return convert_for(version, "Model", body, model.version)
-
-
-def _page(key: str, items: list[dict[str, Any]], token: str) -> Response:
-    """A list answer; a ``readMask`` keeps only the fields it names, as on custom jobs."""
-    mask = request.args.get("readMask")
-    body: dict[str, Any] = {key: [apply_read_mask(item, mask) for item in items] if mask else items}
-    if token:
-        body["nextPageToken"] = token
-    return reply(body)
+    return converted(body, "Model", model.version, version)
 
 
 def create_pipeline(version: str, project: str, location: str) -> Response:
@@ -44,13 +35,12 @@ def create_pipeline(version: str, project: str, location: str) -> Response:
 
 def _query(project: str, location: str) -> tuple[str, str | None, str | None, str | None]:
     """A list call's parent, ``filter``, ``pageSize`` and ``pageToken``."""
-    args = request.args
-    return names.parent(project, location), args.get("filter"), args.get("pageSize"), args.get("pageToken")
+    return names.parent(project, location), query("filter"), query("page_size"), query("page_token")
 
 
 def list_pipelines(version: str, project: str, location: str) -> Response:
     found, token = service().list_pipelines(*_query(project, location))
-    return _page("trainingPipelines", [_pipeline_json(pipeline, version) for pipeline in found], token)
+    return listed("trainingPipelines", [_pipeline_json(pipeline, version) for pipeline in found], token)
 
 
 def _pipeline_name(project: str, location: str, pipeline: str) -> str:
@@ -68,9 +58,7 @@ def cancel_pipeline(version: str, project: str, location: str, pipeline: str) ->
 
 
 def delete_pipeline(version: str, project: str, location: str, pipeline: str) -> Response:
-    return reply(
-        service().render_operation(service().delete_pipeline(_pipeline_name(project, location, pipeline), version))
-    )
+    return reply(operation_json(service().delete_pipeline(_pipeline_name(project, location, pipeline), version)))
 
 
 def get_model(version: str, project: str, location: str, model: str) -> Response:
@@ -80,7 +68,7 @@ def get_model(version: str, project: str, location: str, model: str) -> Response
 
 def list_models(version: str, project: str, location: str) -> Response:
     found, token = service().list_models(*_query(project, location))
-    return _page("models", [_model_json(model, version) for model in found], token)
+    return listed("models", [_model_json(model, version) for model in found], token)
 
 
 def list_model_versions(version: str, project: str, location: str, model: str) -> Response:
@@ -88,4 +76,4 @@ def list_model_versions(version: str, project: str, location: str, model: str) -
     found, _ = service().get_model(f"{names.parent(project, location)}/models/{model}")
     with service().lock:
         bodies = found.render_versions()
-    return _page("models", [convert_for(version, "Model", body, found.version) for body in bodies], "")
+    return listed("models", [converted(body, "Model", found.version, version) for body in bodies], "")

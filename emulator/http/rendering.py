@@ -1,95 +1,65 @@
-"""Request bodies in, JSON out, and errors rendered once as ``google.rpc.Status``."""
+"""JSON out: records as the API version of the request shows them, and errors rendered once as
+``google.rpc.Status``.
+
+The service returns live records and knows nothing of API versions. A record is copied under the
+service's lock (a reader never sees half a transition, such as a job SUCCEEDED without its
+``endTime``, even when the call that found it has returned), then converted to the version the
+request names, when it was stored from the other one, and encoded outside the lock.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from flask import Flask, Response, current_app, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
-from vertex_emulator.errors import ApiError, Code, invalid_argument
-
-if TYPE_CHECKING:
-    from vertex_emulator.http.urls import Route
+from vertex_emulator import wire
+from vertex_emulator.domain import operations
+from vertex_emulator.domain.operations import Operation
+from vertex_emulator.errors import ApiError, Code
+from vertex_emulator.http.request import MAX_BODY_BYTES, service
 
 log = logging.getLogger("vertex_emulator")
 
-MAX_BODY_BYTES = 8 * 1024 * 1024
-"""Bodies over this are refused with 413 before they are read (README, documented choices)."""
-
-SYSTEM_PARAMETERS = frozenset(
-    {
-        "$alt",
-        "alt",
-        "$.xgafv",
-        "fields",
-        "key",
-        "prettyPrint",
-        "quotaUser",
-        "access_token",
-        "callback",
-        "upload_protocol",
-        "uploadType",
-        "oauth_token",
-        "trace",
-    }
-)
 _HTTP_TO_CODE = {400: Code.INVALID_ARGUMENT, 404: Code.NOT_FOUND, 405: Code.UNIMPLEMENTED, 413: Code.INVALID_ARGUMENT}
+
+
+class Rendered(Protocol):
+    """A record the API shows: its body in the version that created it."""
+
+    version: str
+
+    def render(self) -> dict[str, Any]: ...
 
 
 def reply(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object; an empty body is ``{}`` as for ``body: "*"`` methods."""
-    raw = request.get_data(cache=True)
-    if request.content_length is None and len(raw) >= MAX_BODY_BYTES:
-        raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused, by werkzeug
-    if not raw.strip():
-        return {}
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise invalid_argument("Invalid JSON payload received. Invalid UTF-8 in the body.") from None
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ApiError(
-            Code.INVALID_ARGUMENT,
-            f"Invalid JSON payload received. {error.msg} at line {error.lineno} column {error.colno}.",
-        ) from None
-    except RecursionError:
-        raise invalid_argument("Invalid JSON payload received. The body is nested too deeply.") from None
-    if not isinstance(body, dict):
-        raise invalid_argument("Invalid JSON payload received. Expected a JSON object.")
+def record_json(record: Rendered, message: str, version: str) -> dict[str, Any]:
+    """``record`` (a ``message`` such as ``CustomJob``) as API ``version`` returns it."""
+    with service().lock:
+        body = record.render()
+    return converted(body, message, record.version, version)
+
+
+def converted(body: dict[str, Any], message: str, made_in: str, version: str) -> dict[str, Any]:
+    """A body rendered in the version that made its record, as API ``version`` returns it."""
+    return body if made_in == version else wire.convert(version, message, body)
+
+
+def operation_json(operation: Operation) -> dict[str, Any]:
+    """An Operation in the version that started it (the SDK polls it at ``/ui/``, which has none)."""
+    with service().lock:
+        body = operation.render(wire.type_url)
+    response = body.get("response")
+    if response and operation.response_type == operations.PERSISTENT_RESOURCE:
+        fields = {key: value for key, value in response.items() if key != "@type"}
+        body["response"] = {"@type": response["@type"], **wire.convert(operation.version, "PersistentResource", fields)}
     return body
-
-
-def check_query(*allowed: str) -> None:
-    """Unknown query parameters are refused, as Google's front end refuses to bind them."""
-    for name in request.args:
-        if name not in allowed and name not in SYSTEM_PARAMETERS:
-            raise ApiError(
-                Code.INVALID_ARGUMENT,
-                f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter. '
-                f"Field '{name}' could not be found in request message.",
-            )
-
-
-def current_route() -> Route | None:
-    """The ``urls.Route`` the request matched, or None when it matched none (a 404 or 405 to come)."""
-    if request.url_rule is None:
-        return None
-    return current_app.extensions["vertex_emulator_routes"].get(request.url_rule.endpoint)
-
-
-def resource_path() -> str:
-    """The name the request is about: its path without the API version prefix and ``:verb``."""
-    path = request.path.strip("/").split("/", 1)[-1]
-    return path.rsplit(":", 1)[0] if ":" in path.rsplit("/", 1)[-1] else path
 
 
 def error_response(error: ApiError) -> Response:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 
 from vertex_emulator import wire
 from vertex_emulator.domain.tuning import HyperparameterTuningJob
 from vertex_emulator.errors import bad_field
-from vertex_emulator.http.api import listed, service
+from vertex_emulator.http.api import listed
 from vertex_emulator.http.authz import authorize_act_as
 from vertex_emulator.http.control import after_seconds
-from vertex_emulator.http.rendering import json_body, reply
-from vertex_emulator.service import convert_for
+from vertex_emulator.http.rendering import operation_json, record_json, reply
+from vertex_emulator.http.request import json_body, query, service
 
 MESSAGE = "HyperparameterTuningJob"
 
@@ -23,7 +23,7 @@ def _name(project: str, location: str, job: str) -> str:
 
 
 def _json(record: HyperparameterTuningJob, version: str) -> dict[str, Any]:
-    return convert_for(version, MESSAGE, service().rendered(record), record.version)
+    return record_json(record, MESSAGE, version)
 
 
 def create(version: str, project: str, location: str) -> Response:
@@ -36,9 +36,9 @@ def create(version: str, project: str, location: str) -> Response:
 def list_jobs(version: str, project: str, location: str) -> Response:
     found, token = service().list_tuning_jobs(
         f"projects/{project}/locations/{location}",
-        request.args.get("filter"),
-        request.args.get("pageSize"),
-        request.args.get("pageToken"),
+        query("filter"),
+        query("page_size"),
+        query("page_token"),
     )
     return listed("hyperparameterTuningJobs", [_json(record, version) for record in found], token)
 
@@ -54,7 +54,7 @@ def cancel(version: str, project: str, location: str, job: str) -> Response:
 
 
 def delete(version: str, project: str, location: str, job: str) -> Response:
-    return reply(service().render_operation(service().delete_tuning_job(_name(project, location, job), version)))
+    return reply(operation_json(service().delete_tuning_job(_name(project, location, job), version)))
 
 
 # ------------------------------------------------------------------------ control API

@@ -2,40 +2,22 @@
 
 ``<rid>`` segments use the ``id`` converter (no ``/`` and no ``:``), so ``name:verb`` custom
 methods route the way Google's HTTP rules do. Each route also declares what the request hooks and
-the OpenAPI description need: the IAM permission it checks, the query parameters it binds (any
-other is refused before the view runs) and the message its body carries.
+the OpenAPI description need (``routes.Route``): its surface (real API, control API, web page),
+the IAM permission it checks, the query parameters it binds by proto field name (any other is
+refused before the view runs) and the message its body carries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from vertex_emulator import iam
 from vertex_emulator.http import api, control, faults, logging_api, openapi, pipelines, tuning, ui
+from vertex_emulator.http.routes import Route, Surface
+from vertex_emulator.versions import VERSIONS
 
-
-@dataclass(frozen=True)
-class Route:
-    rule: str
-    methods: tuple[str, ...]
-    view: Callable[..., object]
-    summary: str
-    permission: str | None = None
-    """IAM permission the caller needs (``vertex_emulator.iam``); None for the control API."""
-    query: tuple[str, ...] = ()
-    body: str | None = None
-    """Message of the request body (``google.cloud.aiplatform.*.<body>``), for the description."""
-    media: str = "application/json"
-    """What a success answers with, for the description: the web page's routes answer HTML and assets."""
-
-    @property
-    def endpoint(self) -> str:
-        return f"{self.summary}:{self.rule}"
-
-
-_VERSION = "<any(v1, v1beta1):version>"
-_OPS = "<any(v1, v1beta1, ui):prefix>"
+_VERSION = f"<any({', '.join(VERSIONS)}):version>"
+_OPS = f"<any({', '.join(VERSIONS)}, ui):prefix>"
 _LOCATION = "projects/<id:project>/locations/<id:location>"
 _RESOURCES = f"/{_VERSION}/{_LOCATION}/persistentResources"
 _JOBS = f"/{_VERSION}/{_LOCATION}/customJobs"
@@ -50,6 +32,11 @@ _OPERATION_PARENTS = (
 )
 
 
+def _control(rule: str, method: str, view: Callable[..., object], summary: str) -> Route:
+    """A route of the control API: no IAM permission, no query parameter, never faulted."""
+    return Route(rule, (method,), view, summary, surface=Surface.CONTROL)
+
+
 def _operation_routes() -> list[Route]:
     routes = []
     for parent in _OPERATION_PARENTS:
@@ -60,7 +47,7 @@ def _operation_routes() -> list[Route]:
                 api.list_operations,
                 "ListOperations",
                 iam.OPERATIONS_LIST,
-                ("filter", "pageSize", "pageToken", "returnPartialSuccess"),
+                ("filter", "page_size", "page_token", "return_partial_success"),
             ),
             Route(
                 f"{parent}/operations/<id:operation>", ("GET",), api.get_operation, "GetOperation", iam.OPERATIONS_LIST
@@ -108,7 +95,7 @@ def _pipeline_routes() -> list[Route]:
             pipelines.list_pipelines,
             "ListTrainingPipelines",
             "aiplatform.trainingPipelines.list",
-            ("filter", "pageSize", "pageToken", "readMask"),
+            ("filter", "page_size", "page_token", "read_mask"),
         ),
         Route(
             f"{_PIPELINES}/<id:pipeline>",
@@ -137,7 +124,7 @@ def _pipeline_routes() -> list[Route]:
             pipelines.list_models,
             "ListModels",
             "aiplatform.models.list",
-            ("filter", "pageSize", "pageToken", "readMask"),
+            ("filter", "page_size", "page_token", "read_mask"),
         ),
         Route(f"{_MODELS}/<id:model>", ("GET",), pipelines.get_model, "GetModel", "aiplatform.models.get"),
         Route(
@@ -146,7 +133,7 @@ def _pipeline_routes() -> list[Route]:
             pipelines.list_model_versions,
             "ListModelVersions",
             "aiplatform.models.list",
-            ("pageSize", "pageToken", "readMask"),
+            ("page_size", "page_token", "read_mask"),
         ),
     ]
 
@@ -168,7 +155,7 @@ def _tuning_routes() -> list[Route]:
             tuning.list_jobs,
             "ListHyperparameterTuningJobs",
             _TUNING_PERMISSION + "list",
-            ("filter", "pageSize", "pageToken", "readMask"),
+            ("filter", "page_size", "page_token", "read_mask"),
         ),
         Route(f"{_TUNING}/<id:job>", ("GET",), tuning.get, "GetHyperparameterTuningJob", _TUNING_PERMISSION + "get"),
         Route(
@@ -195,7 +182,7 @@ ROUTES: list[Route] = [
         api.create_resource,
         "CreatePersistentResource",
         "aiplatform.persistentResources.create",
-        ("persistentResourceId",),
+        ("persistent_resource_id",),
         "PersistentResource",
     ),
     Route(
@@ -204,7 +191,7 @@ ROUTES: list[Route] = [
         api.list_resources,
         "ListPersistentResources",
         "aiplatform.persistentResources.list",
-        ("pageSize", "pageToken"),
+        ("page_size", "page_token"),
     ),
     Route(
         f"{_RESOURCES}/<id:resource>",
@@ -219,7 +206,7 @@ ROUTES: list[Route] = [
         api.update_resource,
         "UpdatePersistentResource",
         "aiplatform.persistentResources.update",
-        ("updateMask",),
+        ("update_mask",),
         "PersistentResource",
     ),
     Route(
@@ -243,7 +230,7 @@ ROUTES: list[Route] = [
         api.list_jobs,
         "ListCustomJobs",
         "aiplatform.customJobs.list",
-        ("filter", "pageSize", "pageToken", "readMask"),
+        ("filter", "page_size", "page_token", "read_mask"),
     ),
     Route(f"{_JOBS}/<id:job>", ("GET",), api.get_job, "GetCustomJob", "aiplatform.customJobs.get"),
     Route(f"{_JOBS}/<id:job>", ("DELETE",), api.delete_job, "DeleteCustomJob", "aiplatform.customJobs.delete"),
@@ -251,39 +238,31 @@ ROUTES: list[Route] = [
     *_pipeline_routes(),
     *_tuning_routes(),
     *_operation_routes(),
-    Route("/v2/entries:list", ("POST",), logging_api.entries_list, "ListLogEntries"),
-    Route("/", ("GET",), ui.page, "WebPage", media="text/html"),
-    Route("/emulator/ui/", ("GET",), ui.page, "WebPage", media="text/html"),
-    Route("/emulator/ui/<asset>", ("GET",), ui.asset, "WebPageAsset", media="text/*"),
-    Route("/emulator/v1/health", ("GET",), control.health, "Health"),
-    Route("/emulator/v1/clock", ("GET",), control.get_clock, "GetClock"),
-    Route("/emulator/v1/clock:advance", ("POST",), control.advance_clock, "AdvanceClock"),
-    Route("/emulator/v1/overview", ("GET",), control.overview, "Overview"),
-    Route("/emulator/v1/reset", ("POST",), control.reset, "Reset"),
-    Route("/emulator/v1/seed", ("POST",), control.seed, "Seed"),
-    Route("/emulator/v1/state", ("GET",), control.get_state, "ExportState"),
-    Route("/emulator/v1/state", ("PUT",), control.put_state, "ImportState"),
-    Route("/emulator/v1/storage", ("GET",), control.get_storage, "GetStorage"),
-    Route(
-        f"/emulator/v1/{_LOCATION}/customJobs/<id:job>:setOutcome",
-        ("POST",),
-        control.set_outcome,
-        "SetJobOutcome",
+    Route("/v2/entries:list", ("POST",), logging_api.entries_list, "ListLogEntries", surface=Surface.LOGGING),
+    Route("/", ("GET",), ui.page, "WebPage", media="text/html", surface=Surface.PAGE),
+    Route("/emulator/ui/", ("GET",), ui.page, "WebPage", media="text/html", surface=Surface.PAGE),
+    Route("/emulator/ui/<asset>", ("GET",), ui.asset, "WebPageAsset", media="text/*", surface=Surface.PAGE),
+    _control("/emulator/v1/health", "GET", control.health, "Health"),
+    _control("/emulator/v1/clock", "GET", control.get_clock, "GetClock"),
+    _control("/emulator/v1/clock:advance", "POST", control.advance_clock, "AdvanceClock"),
+    _control("/emulator/v1/overview", "GET", control.overview, "Overview"),
+    _control("/emulator/v1/reset", "POST", control.reset, "Reset"),
+    _control("/emulator/v1/seed", "POST", control.seed, "Seed"),
+    _control("/emulator/v1/state", "GET", control.get_state, "ExportState"),
+    _control("/emulator/v1/state", "PUT", control.put_state, "ImportState"),
+    _control("/emulator/v1/storage", "GET", control.get_storage, "GetStorage"),
+    _control(f"/emulator/v1/{_LOCATION}/customJobs/<id:job>:setOutcome", "POST", control.set_outcome, "SetJobOutcome"),
+    _control(
+        f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials", "GET", tuning.trials, "ListTrialsView"
     ),
-    Route(
-        f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials",
-        ("GET",),
-        tuning.trials,
-        "ListTrialsView",
-    ),
-    Route(
+    _control(
         f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials/<id:trial>:setOutcome",
-        ("POST",),
+        "POST",
         tuning.set_trial_outcome,
         "SetTrialOutcome",
     ),
-    Route("/emulator/v1/openapi.json", ("GET",), openapi.openapi, "OpenApi"),
-    Route("/emulator/v1/faults", ("GET",), faults.list_faults, "ListFaults"),
-    Route("/emulator/v1/faults", ("POST",), faults.add_fault, "AddFault"),
-    Route("/emulator/v1/faults", ("DELETE",), faults.clear_faults, "ClearFaults"),
+    _control("/emulator/v1/openapi.json", "GET", openapi.openapi, "OpenApi"),
+    _control("/emulator/v1/faults", "GET", faults.list_faults, "ListFaults"),
+    _control("/emulator/v1/faults", "POST", faults.add_fault, "AddFault"),
+    _control("/emulator/v1/faults", "DELETE", faults.clear_faults, "ClearFaults"),
 ]

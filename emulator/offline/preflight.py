@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vertex_emulator.client.specs import SpecError
 from vertex_emulator.domain import admission, jobs, pipelines, resources
 from vertex_emulator.errors import ApiError, Code
+from vertex_emulator.offline.specs import SpecError
 
 OTHER_JOBS = "other jobs"
 """Who holds the replicas already in use, in messages: the file says how many, not by whom."""

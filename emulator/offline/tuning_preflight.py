@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from vertex_emulator import wire
-from vertex_emulator.client import preflight, specs
 from vertex_emulator.domain import admission, tuning
 from vertex_emulator.domain.validation import copy_json
 from vertex_emulator.errors import ApiError
+from vertex_emulator.offline import preflight, specs
 
 KEYS = ("studySpec", "study_spec", "trialJobSpec", "trial_job_spec")
 

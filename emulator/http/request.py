@@ -1,0 +1,89 @@
+"""The request as the views and hooks read it: the route it matched, its body, query, token and name.
+
+Only accessors of the current Flask request and app live here (nothing is answered), so views,
+hooks and the error handlers all read the request the same way without importing each other.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from vertex_emulator.errors import ApiError, Code, invalid_argument
+
+if TYPE_CHECKING:
+    from vertex_emulator.http.routes import Route
+    from vertex_emulator.service import Service
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""Bodies over this are refused with 413 before they are read (README, documented choices)."""
+
+
+def service() -> Service:
+    return current_app.extensions["vertex_emulator"]
+
+
+def current_route() -> Route | None:
+    """The ``Route`` the request matched, or None when it matched none (a 404 or 405 to come)."""
+    if request.url_rule is None:
+        return None
+    return current_app.extensions["vertex_emulator_routes"].get(request.url_rule.endpoint)
+
+
+def resource_path() -> str:
+    """The name the request is about: its path without the API version prefix and ``:verb``."""
+    path = request.path.strip("/").split("/", 1)[-1]
+    return path.rsplit(":", 1)[0] if ":" in path.rsplit("/", 1)[-1] else path
+
+
+def json_name(field: str) -> str:
+    """The JSON name protobuf gives a field: ``page_size`` -> ``pageSize`` (already camel stays)."""
+    head, *rest = field.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def query(field: str) -> str | None:
+    """A query parameter by its proto field name (``page_size``), given in either spelling.
+
+    Google's front end binds a query parameter to a request field by its proto name and by its
+    JSON name alike (the documentation's curl sample posts ``?persistent_resource_id=ID``, the
+    REST clients send ``persistentResourceId``); the first one given is taken.
+    """
+    spellings = {field, json_name(field)}
+    return next((value for name, value in request.args.items(multi=True) if name in spellings), None)
+
+
+def bearer_token() -> str | None:
+    """The token of ``Authorization: Bearer TOKEN``, or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; an empty body is ``{}`` as for ``body: "*"`` methods."""
+    raw = request.get_data(cache=True)
+    if request.content_length is None and len(raw) >= MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused, by werkzeug
+    if not raw.strip():
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid_argument("Invalid JSON payload received. Invalid UTF-8 in the body.") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ApiError(
+            Code.INVALID_ARGUMENT,
+            f"Invalid JSON payload received. {error.msg} at line {error.lineno} column {error.colno}.",
+        ) from None
+    except RecursionError:
+        raise invalid_argument("Invalid JSON payload received. The body is nested too deeply.") from None
+    if not isinstance(body, dict):
+        raise invalid_argument("Invalid JSON payload received. Expected a JSON object.")
+    return body
