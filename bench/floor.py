@@ -1,6 +1,6 @@
 """The floor: a Flask app that does nothing but return the emulator's own bodies, canned.
 
-Measured through the same routing (``responses`` in-process, the same threaded server over HTTP),
+Measured through the same routing (``client.inprocess.intercept`` in-process, the same threaded server over HTTP),
 it costs what the SDK, the framework and the transport cost with no emulator behind them, so the
 emulator's overhead is its time divided by this one's.
 """

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, memory, scaling, sdk_calls, throughput
+from bench import coldstart, job_kinds, memory, mock_setup, scaling, sdk_calls, throughput
 from bench.stats import Row, table
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -42,6 +42,8 @@ class Plan:
     scaling_repeats: int
     memory_jobs: int
     memory_repeats: int
+    mocks: int = 100
+    """Mocks entered and left per timing of the per-test setup."""
     warm: bool = True
     """An untimed round of each side before the repeats (off only for the test's smoke run)."""
 
@@ -49,12 +51,14 @@ class Plan:
 PLANS = {
     "full": Plan(5, 100, 5, 8, 25, 5, (100, 10_000, 100_000), (1, 10, 100), 200, 5, 100_000, 3),
     "quick": Plan(3, 40, 3, 4, 20, 3, (100, 10_000), (1, 10), 100, 3, 10_000, 1),
-    "tiny": Plan(1, 2, 1, 2, 2, 1, (10, 20), (1, 2), 2, 1, 50, 1, warm=False),
+    "tiny": Plan(1, 2, 1, 2, 2, 1, (10, 20), (1, 2), 2, 1, 50, 1, mocks=2, warm=False),
 }
 
 SECTIONS: dict[str, Callable[[Plan, bool], list[Row]]] = {
     "coldstart": lambda plan, moto: coldstart.measure(plan.coldstart_repeats, moto, plan.warm),
-    "sdk": lambda plan, moto: sdk_calls.measure(plan.sdk_calls, plan.sdk_repeats, plan.warm),
+    "setup": lambda plan, moto: mock_setup.measure(plan.mocks, plan.sdk_repeats, moto, plan.warm),
+    "sdk": lambda plan, moto: sdk_calls.measure(plan.sdk_calls, plan.sdk_repeats, moto, plan.warm),
+    "kinds": lambda plan, moto: job_kinds.measure(plan.sdk_calls, plan.sdk_repeats, plan.warm),
     "http": lambda plan, moto: throughput.measure(plan.clients, plan.http_calls, plan.http_repeats, moto, plan.warm),
     "scaling": lambda plan, moto: scaling.measure(
         plan.sizes, plan.pools, plan.scaling_calls, plan.scaling_repeats, plan.warm

@@ -23,11 +23,13 @@ from pathlib import Path
 import requests
 
 from bench import floor, workload
+from bench.moto_peer import TRAINING_JOB, sagemaker_headers
 from bench.stats import Row, paired
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_RATIO = 0.7
-DATA_DIR_RATIO = 0.5
+DATA_DIR_RATIO = 0.8
+MOTO_RATIO = 3.0
 PAIR = "create + get custom jobs, threaded server"
 CREATE = "create custom jobs, threaded server, --data-dir"
 FLOOR = "do-nothing Flask app, same server"
@@ -51,8 +53,8 @@ def vertex_pair(session: requests.Session, url: str, key: str) -> int:
 
 
 def sagemaker_pair(session: requests.Session, url: str, key: str) -> int:
-    body = dict(_TRAINING_JOB, TrainingJobName=f"bench-{key}")
-    session.post(url, data=json.dumps(body), headers=_sagemaker("CreateTrainingJob")).raise_for_status()
+    body = dict(TRAINING_JOB, TrainingJobName=f"bench-{key}")
+    session.post(url, data=json.dumps(body), headers=_CREATE).raise_for_status()
     read = session.post(url, data=json.dumps({"TrainingJobName": body["TrainingJobName"]}), headers=_DESCRIBE)
     read.raise_for_status()
     return 2
@@ -60,28 +62,8 @@ def sagemaker_pair(session: requests.Session, url: str, key: str) -> int:
 
 _JSON = {"Content-Type": "application/json"}
 _JOB = json.dumps(workload.job_body())
-_TRAINING_JOB = {
-    "AlgorithmSpecification": {
-        "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/trainer:1",
-        "TrainingInputMode": "File",
-    },
-    "RoleArn": "arn:aws:iam::123456789012:role/bench",
-    "OutputDataConfig": {"S3OutputPath": "s3://bench/out"},
-    "ResourceConfig": {"InstanceType": "ml.p3.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 100},
-    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
-}
-
-
-def _sagemaker(action: str) -> dict[str, str]:
-    return {
-        "X-Amz-Target": f"SageMaker.{action}",
-        "Content-Type": "application/x-amz-json-1.1",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sagemaker/aws4_request, "
-        "SignedHeaders=host, Signature=0",
-    }
-
-
-_DESCRIBE = _sagemaker("DescribeTrainingJob")
+_CREATE = sagemaker_headers("CreateTrainingJob")
+_DESCRIBE = sagemaker_headers("DescribeTrainingJob")
 
 
 @contextlib.contextmanager
@@ -169,7 +151,9 @@ def measure(clients: int, calls: int, repeats: int, moto: bool, warm: bool = Tru
             (PAIR, rate(vertex_pair, url["emulator"]), rate(vertex_pair, url["floor"]), FLOOR, FLOOR_RATIO),
         ]
         if moto:
-            comparisons.append((PAIR, rate(vertex_pair, url["emulator"]), rate(sagemaker_pair, url["moto"]), MOTO, 1.0))
+            comparisons.append(
+                (PAIR, rate(vertex_pair, url["emulator"]), rate(sagemaker_pair, url["moto"]), MOTO, MOTO_RATIO)
+            )
         rows = []
         for name, mine, theirs, baseline_name, at_least in comparisons:
             result = paired(mine, theirs, repeats, warm)

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from vertex_emulator import names, wire
 from vertex_emulator.clock import rfc3339
 from vertex_emulator.domain import jobs, resources
@@ -59,6 +57,8 @@ class Document:
 
 def read_documents(path: Path) -> Iterator[Document]:
     """Every resource and job of one file, in order."""
+    import yaml  # only for fixtures: ``serve`` starts without it (README, "Performance")
+
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else _plain(list(yaml.safe_load_all(text)))

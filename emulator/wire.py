@@ -6,17 +6,19 @@ numbers, int64-as-string and unknown-field rejection are the real ones, not a sc
 twice. What comes out is the canonical proto3-JSON dict the domain works on: camelCase keys, enum
 names, int64 as strings, defaults omitted.
 
-The official types take about a second to import, so they load on first use or in the background
-(``warm``), never on the way to serving the first request.
+The official types take seconds to import (their package imports every service client), so the
+classes come from their descriptors, cached per installed version (``vertex_emulator.descriptors``),
+and load on first use or in the background (``warm``), never on the way to serving the first
+request.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from vertex_emulator import descriptors
 from vertex_emulator.domain.specs import snake
 from vertex_emulator.errors import ApiError, bad_field
 from vertex_emulator.versions import VERSIONS
@@ -31,15 +33,14 @@ REQUEST_FIELD = {
 @functools.cache
 def message_class(version: str, message: str) -> Any:
     """The raw protobuf class of ``google.cloud.aiplatform.{version}.{message}``."""
-    types = importlib.import_module(f"google.cloud.aiplatform_{version}.types")
-    return getattr(types, message).pb()
+    return descriptors.message_class(version, message)
 
 
 def warm() -> None:
-    """Load the official types now, so that the first request does not wait the second they take.
+    """Build the official message classes now, so that the first request does not wait for them.
 
     ``serve`` calls it in a background thread once it is listening: start-up stays fast, and the
-    types are usually loaded before the first create arrives.
+    classes are usually built before the first create arrives.
     """
     _json_format()
     for version in VERSIONS:

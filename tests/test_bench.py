@@ -40,7 +40,13 @@ def test_every_section_reports_its_figures(results: dict) -> None:
     rows = [Row(**row) for row in results["rows"]]
     _check(rows)
     sections = {row.section for row in rows}
-    assert {"cold start", "per call (SDK, in-process)", "memory"} <= sections
+    assert {"cold start", "per-test setup (in-process)", "per call (SDK, in-process)", "memory"} <= sections
+    cold = [row.measure for row in rows if row.section == "cold start"]
+    assert any("first answered create" in measure for measure in cold)
+    assert any("health" in measure for measure in cold)
+    calls = [row.measure for row in rows if row.section == "per call (SDK, in-process)"]
+    assert any("training_pipeline" in measure for measure in calls)
+    assert any("hyperparameter_tuning_job" in measure for measure in calls)
     assert {"scaling, 1 pool", "scaling, 2 pools"} <= sections
     measures = [row.measure for row in rows]
     assert sum("admit" in measure for measure in measures) == 2
@@ -51,9 +57,19 @@ def test_every_section_reports_its_figures(results: dict) -> None:
 
 @needs_moto
 def test_moto_is_compared_where_it_is_installed(results: dict) -> None:
-    baselines = [row["baseline_name"] for row in results["rows"]]
-    assert any(name.startswith("moto_server") for name in baselines)
-    assert sum("moto" in name for name in baselines) == 2
+    compared = {
+        row["section"]
+        for row in results["rows"]
+        if "moto" in row["baseline_name"] or "mock_aws" in row["baseline_name"]
+    }
+    assert compared == {
+        "cold start",
+        "per-test setup (in-process)",
+        "per call (SDK, in-process)",
+        "HTTP, 2 concurrent clients",
+    }
+    cold = [row for row in results["rows"] if row["section"] == "cold start"]
+    assert all(row["baseline_name"].startswith("moto_server") for row in cold)
 
 
 def test_the_report_has_a_table_line_per_figure(results: dict) -> None:

@@ -78,9 +78,9 @@ def test_a_script_pipeline_submitted_to_the_server(vertex_emulator_server, tmp_p
     job = _script_job(tmp_path)
     job.submit(persistent_resource_id="served-pr", machine_type="n1-standard-4")
     job.wait_for_resource_creation()
-    backing = _staged(vertex_emulator_server, job)
+    _staged(vertex_emulator_server, job)
     vertex_emulator_server.advance(1)
-    vertex_emulator_server.set_outcome(backing.resource_name)
+    vertex_emulator_server.set_outcome(job.resource_name)  # a pipeline's outcome is its job's
     assert job.state == aiplatform.gapic.PipelineState.PIPELINE_STATE_SUCCEEDED
     assert job.get_model().version_id == "1"
 """

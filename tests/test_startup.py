@@ -1,17 +1,24 @@
-"""Start-up stays fast: ``serve`` reaches its ready line without loading the official SDK.
+"""Start-up stays fast: ``serve`` reaches its ready line, and answers its first create, without the SDK.
 
-Importing ``google.cloud.aiplatform_v1`` costs about a second (README, "Performance"); the
-emulator needs it only to parse request bodies, so it loads in the background once the server
-listens (``wire.warm``), or on first use.
+Importing ``google.cloud.aiplatform_v1`` costs seconds (its package imports every service client;
+README, "Performance"); the emulator needs only the official messages, which it builds from their
+descriptors, cached per installed version (``vertex_emulator.descriptors``), in the background once
+the server listens (``wire.warm``), or on first use.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
-from vertex_emulator import wire
+import pytest
+from google.protobuf import descriptor_pb2
+
+from vertex_emulator import descriptors, wire
 from vertex_emulator.versions import VERSIONS
 
 SDK = "google.cloud.aiplatform_v1"
@@ -50,3 +57,77 @@ def test_warming_loads_every_message_the_wire_parses() -> None:
     for version in VERSIONS:
         for message in wire.REQUEST_FIELD:
             assert wire.message_class(version, message).DESCRIPTOR.name == message
+
+
+SERVE_AND_CREATE = """
+import http.client, os, re, signal, sys, threading
+from vertex_emulator import cli
+
+JOB = {job}
+answered = []
+
+def create(port):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("POST", "/v1/projects/p/locations/us-central1/customJobs", JOB,
+                       {{"Content-Type": "application/json"}})
+    answered.append(connection.getresponse().status)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+class CreateWhenReady:
+    def __init__(self, out):
+        self.out = out
+    def write(self, text):
+        found = re.search(r"listening on http://127.0.0.1:(\\d+)", text)
+        if found:
+            threading.Thread(target=create, args=(int(found.group(1)),)).start()
+        return self.out.write(text)
+    def flush(self):
+        self.out.flush()
+
+sys.stdout = CreateWhenReady(sys.stdout)
+code = cli.main(["serve", "--port", "0"])
+print(code, answered, sorted(m for m in sys.modules if m.startswith("google.cloud.aiplatform")))
+"""
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A descriptor cache of its own, written from the official types this test process has."""
+    monkeypatch.setenv(descriptors.CACHE_ENV, str(tmp_path))
+    for version in VERSIONS:
+        assert descriptors.write_cache(version) is not None
+    return tmp_path
+
+
+def test_serve_answers_its_first_create_without_importing_the_package(cache: Path) -> None:
+    """``serve`` run for real, warm-up on, a create sent as soon as it listens: answered 200, and no
+    module of ``google.cloud.aiplatform*`` (no service client, no proto-plus type) was imported."""
+    job = {"displayName": "first", "jobSpec": {"workerPoolSpecs": [{"machineSpec": {"machineType": "n1-standard-4"},
+           "replicaCount": "1", "containerSpec": {"imageUri": "i"}}]}}  # fmt: skip
+    script = SERVE_AND_CREATE.format(job=repr(json.dumps(job)))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120, env=dict(os.environ)
+    )
+    assert done.stdout.splitlines()[-1] == "0 [200] []", done.stdout + done.stderr
+
+
+def test_cached_descriptors_are_the_official_ones(cache: Path) -> None:
+    for version in VERSIONS:
+        path = descriptors.cache_file(version)
+        assert path is not None and path.parent == cache
+        pool = descriptors.read_pool(path)
+        for message in wire.REQUEST_FIELD:
+            official = descriptors.official_types(version)
+            mine, theirs = descriptor_pb2.FileDescriptorProto(), descriptor_pb2.FileDescriptorProto()
+            pool.FindMessageTypeByName(f"google.cloud.aiplatform.{version}.{message}").file.CopyToProto(mine)
+            getattr(official, message).pb().DESCRIPTOR.file.CopyToProto(theirs)
+            assert mine == theirs
+
+
+def test_a_damaged_cache_is_replaced(cache: Path) -> None:
+    path = descriptors.cache_file("v1")
+    assert path is not None
+    path.write_bytes(b"not a cache")
+    descriptors.cached_pool.cache_clear()
+    assert descriptors.read_pool(path) is None
+    assert descriptors.write_cache("v1") == path

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import PARENT, demo_pool, new_service
 from tests.pipeline_bodies import pipeline_body, task_inputs, worker_pools
+from vertex_emulator import store
 from vertex_emulator.domain import jobs, pipelines
+from vertex_emulator.errors import ApiError
 from vertex_emulator.http.app import make_app
 from vertex_emulator.service import Service
 
@@ -36,7 +39,8 @@ class Api:
         return self.get(pipeline["name"])["trainingTaskMetadata"]["backingCustomJob"]
 
     def finish(self, pipeline: dict[str, Any], state: str = jobs.SUCCEEDED, **error: Any) -> dict[str, Any]:
-        self.service.set_outcome(self.job_of(pipeline), state, error or None, None, None)
+        """End the pipeline's job: the outcome of a pipeline, by its name, is its job's."""
+        self.service.set_outcome(pipeline["name"], state, error or None, None, None)
         return self.get(pipeline["name"])
 
     def nothing_made(self) -> None:
@@ -82,6 +86,16 @@ def test_the_jobs_error_is_the_pipelines(api: Api) -> None:
     assert failed["error"] == {"code": 3, "message": "The replica workerpool0-0 exited with a non-zero status of 1."}
     assert "name" not in failed["modelToUpload"]
     assert api.http.get(MODELS).json == {"models": []}
+
+
+def test_the_control_apis_outcome_of_a_pipeline_is_its_jobs(api: Api) -> None:
+    created = api.create(pipeline_body())
+    api.service.advance(1)
+    answer = api.http.post(
+        f"/emulator/v1/{created['name']}:setOutcome", json={"state": jobs.FAILED, "error": {"code": 3, "message": "x"}}
+    )
+    assert answer.status_code == 200 and answer.json["name"] == api.job_of(created)
+    assert api.get(created["name"])["error"] == {"code": 3, "message": "x"}
 
 
 def test_cancel_goes_through_the_job(api: Api) -> None:
@@ -154,6 +168,8 @@ def test_parent_model_adds_a_version_and_model_id_names_the_model(api: Api) -> N
 def test_an_admission_refusal_fails_the_pipeline_without_a_job(api: Api) -> None:
     never = api.create(pipeline_body(task_inputs(worker_pool_specs=worker_pools(replica_count=3))))
     assert never["state"] == pipelines.FAILED and never["endTime"]
+    with pytest.raises(ApiError, match="has no backing job"):
+        api.service.set_outcome(never["name"], jobs.SUCCEEDED, None, None, None)
     assert never["error"]["code"] == 3 and "trainingTaskMetadata" not in never
     assert api.http.get(f"/v1/{PARENT}/customJobs").json.get("customJobs", []) == []
     api.create(pipeline_body(task_inputs(worker_pool_specs=worker_pools(replica_count=2))))
@@ -221,3 +237,24 @@ def test_the_state_exports_and_imports_with_pipelines_and_models(api: Api) -> No
     other.advance(1)
     other.set_outcome(other.get_pipeline(running["name"]).job, jobs.SUCCEEDED, None, None, None)
     assert other.get_pipeline(running["name"]).state == pipelines.SUCCEEDED
+
+
+def test_a_data_dir_keeps_pipelines_and_models_across_a_restart(api: Api, tmp_path: Path) -> None:
+    kept = store.attach(api.service, tmp_path)
+    done = api.create(pipeline_body(model=True))
+    api.service.advance(1)
+    api.finish(done)
+    running = api.create(pipeline_body())
+    api.service.advance(1)
+    before = api.service.export_state()
+    kept.close()
+    again = new_service(job_duration=None)
+    reopened = store.attach(again, tmp_path)
+    try:
+        assert reopened.restored and again.export_state() == before
+        again.cancel_pipeline(running["name"])
+        assert again.get_pipeline(running["name"]).state == pipelines.CANCELLED
+        model, _ = again.get_model(api.get(done["name"])["modelToUpload"]["name"] + "@default")
+        assert model.render()["trainingPipeline"] == done["name"]
+    finally:
+        reopened.close()

@@ -14,6 +14,7 @@ import pytest
 
 from tests import browser
 from tests.browser import K80, PARENT, demo_service, job, worker_pool
+from tests.test_ui_pipelines import pipelines_service
 from vertex_emulator.clock import RealClock
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.options import HttpOptions
@@ -324,3 +325,21 @@ def test_the_control_token_unlocks_the_actions(driver: Any) -> None:
         _act_on(page, "train-resnet", "cancel")
         _confirm(page)
         _wait(page, lambda d: _state(d, "train-resnet") == "JOB_STATE_CANCELLING", "the job is not cancelling")
+
+
+def test_the_page_shows_pipelines_and_whose_job_holds_a_pool(driver: Any) -> None:
+    service, held, job = pipelines_service()
+    for page in _open(driver, service):
+        _wait(page, lambda d: d.find_elements("css selector", "table.pipelines tr[data-pipeline]"), "no pipelines")
+        rows = _read(
+            page,
+            """return [...document.querySelectorAll("table.pipelines tr[data-pipeline]")].map((row) => ({
+              name: row.dataset.pipeline, state: row.dataset.state,
+              job: (row.querySelector(".backing-job code") || {}).dataset?.job || null,
+              error: row.querySelector(".error-text").textContent}));""",
+        )
+        assert rows[0]["name"] == held
+        assert rows[0]["job"] == job and rows[0]["state"] == "PIPELINE_STATE_RUNNING"
+        assert rows[1]["job"] is None and rows[1]["error"].startswith("INVALID_ARGUMENT")
+        owner = _read(page, "return document.querySelector(`.refs.holders li .owner`).dataset.pipeline;")
+        assert owner == held

@@ -218,11 +218,11 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     server.start()
     print(f"vertex-emulator listening on {server.url}", flush=True)
+    threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
     if storage is not None:
         storage.start()
         print(f"vertex-emulator storage on {storage.url} (set {HOST_ENV}={storage.url})", flush=True)
     execution_options.announce(service)
-    threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
     stop.wait()
     server.stop()
     execution_options.close(service)

@@ -122,11 +122,18 @@ class Core:
         return operation
 
     def job_page(
-        self, parent: str, collection: str, filter_text: str | None, size: str | None, token: str | None
+        self,
+        parent: str,
+        collection: str,
+        filter_text: str | None,
+        size: str | None,
+        token: str | None,
+        states: tuple[str, ...] = jobs.STATES,
     ) -> tuple[list[Any], str]:
-        """One list page of a collection of jobs (custom, tuning): newest first, with the
-        ``filter`` of ``job_service.proto`` (display name, state, create time, labels)."""
-        keep = compile_filter(filter_text or "", frozenset(jobs.STATES)) if filter_text else None
+        """One list page of a collection of jobs (custom, tuning) or job-like records (pipelines,
+        whose ``states`` differ; models, which have none): newest first, with the ``filter`` of
+        ``job_service.proto`` (display name, state, create time, labels)."""
+        keep = compile_filter(filter_text or "", frozenset(states)) if filter_text else None
         scope = names.scope_of_parent(parent)
         return self.registry.page(scope, collection, (parent, filter_text or ""), size, token, keep)
 

@@ -24,8 +24,7 @@ from typing import Any
 from vertex_emulator import names
 from vertex_emulator.core import kinds
 from vertex_emulator.core.base import Core, api
-from vertex_emulator.domain import models, operations, pipelines
-from vertex_emulator.domain.filters import compile_filter
+from vertex_emulator.domain import models, pipelines
 from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.domain.models import Model
 from vertex_emulator.domain.operations import Operation
@@ -115,19 +114,11 @@ class PipelineCalls(Core):
     def get_pipeline(self, name: str) -> TrainingPipeline:
         return self._pipeline(name)
 
-    def _filtered_page(
-        self, collection: str, states: tuple[str, ...], parent: str, filter_text: str | None, *page: str | None
-    ) -> tuple[list[Any], str]:
-        """One page of a collection, kept to what the AIP-160 ``filter`` matches (``page``: size, token)."""
-        keep = compile_filter(filter_text or "", frozenset(states)) if filter_text else None
-        scope = names.scope_of_parent(parent)
-        return self.registry.page(scope, collection, (parent, filter_text or ""), *page, keep)
-
     @api
     def list_pipelines(
         self, parent: str, filter_text: str | None, size: str | None, token: str | None
     ) -> tuple[list[TrainingPipeline], str]:
-        return self._filtered_page(COLLECTION, pipelines.STATES, parent, filter_text, size, token)
+        return self.job_page(parent, COLLECTION, filter_text, size, token, pipelines.STATES)
 
     @api
     def cancel_pipeline(self, name: str) -> None:
@@ -143,23 +134,13 @@ class PipelineCalls(Core):
     @api
     def delete_pipeline(self, name: str, version: str) -> Operation:
         """Delete a pipeline that has ended; its backing job and its model stay, as on the real service."""
-        pipeline = self._pipeline(name)
-        if not pipeline.terminal:
-            raise failed_precondition(
-                f'TrainingPipeline "{name}" is {pipeline.state}; only a pipeline in a terminal state can be '
-                "deleted. Cancel it first."
-            )
-        self.registry.remove(pipeline)
-        operation = self.new_operation(
-            names.parent_of(names.scope_of(name)), operations.DELETE, operations.EMPTY, version, name
-        )
-        operation.finish(self.clock.now(), {})
-        return operation
+        return self.delete_ended(self._pipeline(name), "TrainingPipeline", version)
 
     @api
     def overview(self) -> dict[str, Any]:
         """The web page's overview with each scope's pipelines, and each pool's holders and queued
-        jobs naming the pipeline they run for (``Service`` puts this class before ``ControlCalls``)."""
+        jobs naming the pipeline they run for (``Service`` puts this class before ``ControlCalls``,
+        whose ``overview`` and ``set_outcome`` these extend)."""
         body: dict[str, Any] = super().overview()
         for scope in body["scopes"]:
             records = self.registry.scope((scope["project"], scope["location"]))
@@ -175,6 +156,18 @@ class PipelineCalls(Core):
                         if owner is not None:
                             ref["pipeline"] = pipelines.owner_ref(owner)
         return body
+
+    @api
+    def set_outcome(
+        self, name: str, state: str, error: dict[str, Any] | None, at: str | None, after: float | None
+    ) -> CustomJob:
+        """A pipeline's outcome is its backing job's: ``set_outcome`` of a pipeline sets its job's."""
+        pipeline = self.registry.find(name, TrainingPipeline)
+        if pipeline is not None:
+            if pipeline.job is None:
+                raise failed_precondition(f'TrainingPipeline "{name}" is {pipeline.state} and has no backing job.')
+            name = pipeline.job
+        return super().set_outcome(name, state, error, at, after)
 
     def _job_state(self, name: str | None) -> str | None:
         job = self.registry.find(name, CustomJob) if name else None
@@ -194,7 +187,7 @@ class PipelineCalls(Core):
     def list_models(
         self, parent: str, filter_text: str | None, size: str | None, token: str | None
     ) -> tuple[list[Model], str]:
-        return self._filtered_page(MODELS, (), parent, filter_text, size, token)
+        return self.job_page(parent, MODELS, filter_text, size, token, ())
 
 
 kinds.register(

@@ -82,7 +82,6 @@ class Model:
     versions: list[dict[str, Any]] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
     """Alias -> version id; ``default`` always names one version."""
-    next_at: float | None = None
 
     @property
     def display_name(self) -> str:

@@ -181,7 +181,6 @@ class TrainingPipeline(Record):
     job: str | None = None
     model: str | None = None
     model_version: str | None = None
-    next_at: float | None = None
 
     @property
     def terminal(self) -> bool:

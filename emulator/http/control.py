@@ -56,11 +56,16 @@ def after_seconds(body: dict[str, Any]) -> float | None:
 
 
 def set_outcome(project: str, location: str, job: str) -> Response:
+    return outcome_of(f"projects/{project}/locations/{location}/customJobs/{job}")
+
+
+def outcome_of(name: str) -> Response:
+    """Decide how the job ``name`` ends (a training pipeline's name stands for its backing job)."""
     body = json_body()
     seconds = after_seconds(body)
     error = body.get("error")
     found = service().set_outcome(
-        f"projects/{project}/locations/{location}/customJobs/{job}",
+        name,
         str(body.get("state", "JOB_STATE_SUCCEEDED")),
         None if error is None else wire.parse_status(error, "error"),
         body.get("at"),

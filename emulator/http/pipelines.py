@@ -9,6 +9,7 @@ from flask import Response
 from vertex_emulator import names, wire
 from vertex_emulator.domain.models import Model
 from vertex_emulator.domain.pipelines import TrainingPipeline
+from vertex_emulator.http import control
 from vertex_emulator.http.api import listed
 from vertex_emulator.http.authz import authorize_act_as
 from vertex_emulator.http.rendering import converted, operation_json, record_json, reply
@@ -59,6 +60,11 @@ def cancel_pipeline(version: str, project: str, location: str, pipeline: str) ->
 
 def delete_pipeline(version: str, project: str, location: str, pipeline: str) -> Response:
     return reply(operation_json(service().delete_pipeline(_pipeline_name(project, location, pipeline), version)))
+
+
+def set_outcome(project: str, location: str, pipeline: str) -> Response:
+    """The control API's ``:setOutcome`` of a pipeline: its backing job's outcome."""
+    return control.outcome_of(_pipeline_name(project, location, pipeline))
 
 
 def get_model(version: str, project: str, location: str, model: str) -> Response:

@@ -253,6 +253,12 @@ ROUTES: list[Route] = [
     _control("/emulator/v1/storage", "GET", control.get_storage, "GetStorage"),
     _control(f"/emulator/v1/{_LOCATION}/customJobs/<id:job>:setOutcome", "POST", control.set_outcome, "SetJobOutcome"),
     _control(
+        f"/emulator/v1/{_LOCATION}/trainingPipelines/<id:pipeline>:setOutcome",
+        "POST",
+        pipelines.set_outcome,
+        "SetPipelineOutcome",
+    ),
+    _control(
         f"/emulator/v1/{_LOCATION}/hyperparameterTuningJobs/<id:job>/trials", "GET", tuning.trials, "ListTrialsView"
     ),
     _control(
