@@ -9,8 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import PARENT
 from tests.local_execution import BOUND, cpu_resource, custom_job, local_service, python_pool, run_to_end
+from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.runner.environment import project_number
 from vertex_emulator.runner.execution import LocalExecution
 from vertex_emulator.runner.processes import group_alive
@@ -237,3 +240,21 @@ def test_an_end_on_the_clock_stops_the_processes(tmp_path: Path) -> None:
         assert execution.wait_idle(BOUND)
         assert not any(group_alive(pid) for pid in pids)
         assert service.get_job(name).error == {"code": 13, "message": "told"}
+
+
+@pytest.mark.skipif(
+    not hasattr(CustomJob, "timeout_error"), reason="scheduling.timeout comes with the fidelity branch (issue 14.5)"
+)
+def test_scheduling_timeout_stops_every_process_and_ends_the_job_cancelled(tmp_path: Path) -> None:
+    with local_service(tmp_path) as (service, execution):
+        cpu_resource(service)
+        body = custom_job(python_pool(SLEEPER, replicas=2), scheduling={"timeout": "30s"})
+        job = service.create_job(PARENT, body, "v1")
+        service.get_job(job.name)
+        wait_until(lambda: len(execution.pids(job.name)) == 2, "two replicas")
+        pids = execution.pids(job.name)
+        service.advance(30)
+        ended = service.get_job(job.name)
+        assert ended.state == "JOB_STATE_CANCELLED" and ended.error["code"] == 4
+        assert execution.wait_idle(BOUND)
+        assert not any(group_alive(pid) for pid in pids)
