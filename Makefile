@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8080
 ARGS ?=
 
-.PHONY: run test lint format test-deep clean browser screenshot bench bench-quick
+.PHONY: run test lint format test-deep test-e2e clean browser screenshot bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ test: lint browser
 
 test-deep: $(STAMP)
 	NO_GCE_CHECK=True HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q tests
+
+# A real distributed workload under local execution (README "Running the job's own code"): installs the e2e extra
+# (a PyTorch CPU wheel) and runs PyTorch DDP across two replicas of a job on a persistent resource.
+test-e2e: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[e2e]'
+	NO_GCE_CHECK=True VERTEX_EMULATOR_E2E=1 $(BIN)/pytest -q -s tests/test_e2e_ddp.py
 
 # Benchmarks (bench/, README "Performance"): the full run installs moto, the peer it compares with.
 bench: $(STAMP)

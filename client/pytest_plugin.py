@@ -79,6 +79,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"the SDK's staging bucket (default on the emulator: {EMULATOR_BUCKET}, created for each test)",
     )
+    group.addoption(
+        "--vertex-execution",
+        choices=("none", "local"),
+        default="none",
+        help="local: the emulator runs each job's replicas as local processes (README, local execution)",
+    )
 
 
 @dataclass
@@ -234,6 +240,18 @@ def _fresh_storage(options: _Options, monkeypatch: pytest.MonkeyPatch) -> Storag
 
 
 @contextmanager
+def _execution(config: pytest.Config, service: Service, storage: Storage) -> Iterator[None]:
+    """``--vertex-execution local``: the test's jobs run their replicas as processes, all ended after it."""
+    if config.getoption("--vertex-execution") != "local":
+        yield
+        return
+    from vertex_emulator.runner.options import running_locally
+
+    with running_locally(service, storage.url):
+        yield
+
+
+@contextmanager
 def _real(options: _Options, monkeypatch: pytest.MonkeyPatch, credentials: Credentials | None) -> Iterator[Any]:
     from vertex_emulator.client.vertex import VertexClient
 
@@ -270,6 +288,7 @@ def vertex_emulator(
     with (
         mock_vertex(settings=_settings(request), passthrough=(storage.url,)) as service,
         _sdk(options, monkeypatch, None, AnonymousCredentials()),
+        _execution(request.config, service, storage),
     ):
         client = VertexClient.real(options.project, options.location, AnonymousCredentials())
         yield VertexHarness(client, options.project, options.location, service, client.endpoint.url, storage)
@@ -299,7 +318,10 @@ def vertex_emulator_server(
 
     storage = _fresh_storage(options, monkeypatch)
     service = Service(settings=_settings(request))
-    with ThreadedServer(service, app=make_app(service, HttpOptions(storage=storage))) as server:
+    with (
+        ThreadedServer(service, app=make_app(service, HttpOptions(storage=storage))) as server,
+        _execution(request.config, service, storage),
+    ):
         monkeypatch.setenv(EMULATOR_HOST_ENV, server.address)
         client = VertexClient.emulator(options.project, options.location, server.address)
         with _sdk(options, monkeypatch, server.url, client.endpoint.credentials):

@@ -42,3 +42,14 @@ def serving(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=10)
+
+
+def serve_to_the_end(*options: str) -> subprocess.CompletedProcess[str]:
+    """Run ``serve`` with ``options`` when it is expected to stop by itself (a refused start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "vertex_emulator", "serve", *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import READY, ROOT, served
+from tests.serving import READY, ROOT, serve_to_the_end, served
 
 
 def _get(url: str) -> tuple[int, dict[str, object]]:
@@ -50,13 +50,7 @@ def test_console_script_is_the_same_program() -> None:
 def test_bad_fixture_stops_the_start(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"name": "x", "resourcePools": [{"machineSpec": {}}]}))
-    answer = subprocess.run(
-        [sys.executable, "-m", "vertex_emulator", "serve", "--port", "0", "--fixtures", str(bad)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    answer = serve_to_the_end("--port", "0", "--fixtures", str(bad))
     assert answer.returncode == 2
     assert "bad.json" in answer.stderr
     assert "machine_type" in answer.stderr

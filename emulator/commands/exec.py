@@ -28,6 +28,7 @@ from vertex_emulator.commands.serve import DELAYS, add_emulator_options, build_s
 from vertex_emulator.commands.storage_options import StorageOptionError, add_storage_options, build_storage
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.options import HttpOptions
+from vertex_emulator.runner import options as execution_options
 from vertex_emulator.server import ThreadedServer
 from vertex_emulator.service import Service
 from vertex_emulator.settings import Settings
@@ -92,18 +93,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve_child(command: list[str], service: Service, storage: Storage | None) -> int:
-    with ThreadedServer(service, app=make_app(service, HttpOptions(storage=storage))) as server:
-        print(f"vertex-emulator listening on {server.url}", file=sys.stderr, flush=True)
-        if storage is not None:
-            print(f"vertex-emulator storage on {storage.url}", file=sys.stderr, flush=True)
-        try:
-            status = _run_child(command, child_environment(server.address, storage))
-        except FileNotFoundError:
-            print(f"vertex-emulator exec: {command[0]}: command not found", file=sys.stderr)
-            return NOT_FOUND
-        except PermissionError:
-            print(f"vertex-emulator exec: {command[0]}: not executable", file=sys.stderr)
-            return NOT_EXECUTABLE
+    try:
+        with ThreadedServer(service, app=make_app(service, HttpOptions(storage=storage))) as server:
+            print(f"vertex-emulator listening on {server.url}", file=sys.stderr, flush=True)
+            if storage is not None:
+                print(f"vertex-emulator storage on {storage.url}", file=sys.stderr, flush=True)
+            execution_options.announce(service)
+            try:
+                status = _run_child(command, child_environment(server.address, storage))
+            except FileNotFoundError:
+                print(f"vertex-emulator exec: {command[0]}: command not found", file=sys.stderr)
+                return NOT_FOUND
+            except PermissionError:
+                print(f"vertex-emulator exec: {command[0]}: not executable", file=sys.stderr)
+                return NOT_EXECUTABLE
+    finally:
+        execution_options.close(service)
     return 128 - status if status < 0 else status
 
 

@@ -15,6 +15,7 @@ from vertex_emulator.commands.storage_options import StorageOptionError, add_sto
 from vertex_emulator.http.app import make_app
 from vertex_emulator.http.options import HttpOptions
 from vertex_emulator.iam import Policy, PolicyError
+from vertex_emulator.runner import options as execution_options
 from vertex_emulator.server import LOOPBACK, ThreadedServer
 from vertex_emulator.service import Service
 from vertex_emulator.settings import POLICIES, Settings
@@ -89,6 +90,7 @@ def add_emulator_options(parser: argparse.ArgumentParser, delays: Settings | Non
         parser.add_argument(
             f"--{flag}", type=kind, default=argparse.SUPPRESS, metavar="SECONDS", help=f"{meaning} (default {default})"
         )
+    execution_options.add_execution_options(parser)
 
 
 def build_service(args: argparse.Namespace, storage: Storage | None = None) -> Service:
@@ -97,9 +99,11 @@ def build_service(args: argparse.Namespace, storage: Storage | None = None) -> S
         for flag, _ in DELAYS
         if hasattr(args, flag.replace("-", "_"))
     }
+    overrides.update(execution_options.settings_overrides(args))
     settings = Settings.interactive(admission=args.admission, **overrides)
     clock: Clock = ManualClock() if args.clock == "manual" else RealClock()
     service = Service(clock=clock, settings=settings, seed=args.seed)
+    execution_options.attach_execution(service, args, storage.url if storage is not None else None)
     kept = store.Store(service, args.data_dir) if args.data_dir else None
     try:
         _seed(service, args, kept is not None and kept.restored, storage)
@@ -188,6 +192,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    refused = execution_options.refusal(args, args.host)
+    if refused:
+        print(f"vertex-emulator: {refused}", file=sys.stderr)
+        return 2
     try:
         storage = build_storage(args)
     except (StorageOptionError, StorageError) as error:
@@ -243,9 +251,10 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
     if storage is not None:
         storage.start()
         print(f"vertex-emulator storage on {storage.url} (set {HOST_ENV}={storage.url})", flush=True)
+    execution_options.announce(service)
     stop.wait()
     server.stop()
-    service.close()
+    execution_options.close(service)
     return _export(service, args.export_on_exit) if args.export_on_exit else 0
 
 

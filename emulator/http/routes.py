@@ -21,6 +21,9 @@ class Surface(enum.Enum):
     """The emulator's own methods under ``/emulator/v1``: clock, outcomes, state, faults."""
     PAGE = "Web page"
     """The emulator's web page and its files."""
+    LOGGING = "Cloud Logging API"
+    """The slice of the real Cloud Logging API that job logs are read with (``POST /v2/entries:list``,
+    local execution's logs); IAM does not check it."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vertex_emulator import iam
-from vertex_emulator.http import api, control, faults, openapi, pipelines, tuning, ui
+from vertex_emulator.http import api, control, faults, logging_api, openapi, pipelines, tuning, ui
 from vertex_emulator.http.routes import Route, Surface
 from vertex_emulator.versions import VERSIONS
 
@@ -238,6 +238,7 @@ ROUTES: list[Route] = [
     *_pipeline_routes(),
     *_tuning_routes(),
     *_operation_routes(),
+    Route("/v2/entries:list", ("POST",), logging_api.entries_list, "ListLogEntries", surface=Surface.LOGGING),
     Route("/", ("GET",), ui.page, "WebPage", media="text/html", surface=Surface.PAGE),
     Route("/emulator/ui/", ("GET",), ui.page, "WebPage", media="text/html", surface=Surface.PAGE),
     Route("/emulator/ui/<asset>", ("GET",), ui.asset, "WebPageAsset", media="text/*", surface=Surface.PAGE),

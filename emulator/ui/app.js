@@ -36,6 +36,7 @@
     pageSize: 25,
     tokens: [""], // the token of each page seen so far; the last one is the page shown
     nextToken: "",
+    logsOf: null, // the job whose logs are shown (its name and state), or null
     shown: {}, // container id -> JSON of what it shows, so an unchanged poll leaves the DOM alone
   };
 
@@ -559,7 +560,7 @@
     return h(
       "tr",
       { dataset: { job: job.name, state: job.state } },
-      h("th", { scope: "row" }, h("span", { class: "job-name" }, job.displayName), h("br"), h("code", {}, shortId(job.name))),
+      h("th", { scope: "row" }, h("span", { class: "job-name" }, job.displayName), h("br"), h("code", {}, shortId(job.name)), " ", logsButton(job)),
       h("td", {}, badge(job.state)),
       h("td", {}, when(job.createTime)),
       h("td", {}, when(job.startTime)),
@@ -603,11 +604,60 @@
       return loadJobs();
     }
     view.nextToken = data.nextPageToken || "";
+    await loadLogs(jobs);
     const none = filter
       ? noJobRow(`No custom job in ${view.jobScope} matches the filter.`, "filtered")
       : noJobRow(`No custom jobs in ${view.jobScope} yet.`, "none");
     keep("job-rows", [jobs, view.control, view.jobScope, filter], () => (jobs.length ? jobs.map(jobRow) : none));
     showPager(jobs.length);
+  }
+
+  // ---------------------------------------------------------------------------- a job's logs
+  // Read through the Cloud Logging API the emulator serves (POST /v2/entries:list), one panel per
+  // replica (task_name), refreshed with the page while the job has not ended (--execution local).
+
+  function logsButton(job) {
+    return actionButton("Logs", job, () => {
+      view.logsOf = { name: job.name, state: job.state, loadedEnded: false };
+      $("logs").hidden = false;
+      refresh().then(() => $("logs-title").focus());
+    });
+  }
+
+  async function loadLogs(jobs) {
+    const shown = view.logsOf;
+    if (!shown) return;
+    const listed = jobs.find((job) => job.name === shown.name);
+    if (listed) shown.state = listed.state;
+    if (shown.loadedEnded) return;
+    const [, project] = shown.name.split("/");
+    const filter = `resource.type="ml_job" AND resource.labels.job_id="${shortId(shown.name)}"`;
+    const entries = [];
+    let pageToken = "";
+    do {
+      const body = { resourceNames: [`projects/${project}`], filter, orderBy: "timestamp asc", pageSize: 1000 };
+      if (pageToken) body.pageToken = pageToken;
+      const data = await api("POST", "/v2/entries:list", body);
+      entries.push(...(data.entries || []));
+      pageToken = data.nextPageToken || "";
+    } while (pageToken);
+    shown.loadedEnded = ENDED.has(shown.state) && shown.state !== "JOB_STATE_CANCELLING";
+    $("logs-title").textContent = `Logs of job ${shortId(shown.name)} (${stateLabel(shown.state).toLowerCase()})`;
+    const byTask = new Map();
+    for (const entry of entries) {
+      const task = ((entry.resource || {}).labels || {}).task_name || "unknown_task";
+      if (!byTask.has(task)) byTask.set(task, []);
+      const message = entry.jsonPayload ? entry.jsonPayload.message || JSON.stringify(entry.jsonPayload) : entry.textPayload;
+      byTask.get(task).push(`${entry.timestamp} ${entry.severity || "DEFAULT"} ${message || ""}`);
+    }
+    keep("log-panels", [shown.name, entries.length, entries.length && entries[entries.length - 1].insertId], () =>
+      byTask.size
+        ? [...byTask].map(([task, lines]) =>
+            h("details", { open: true, class: "log-panel", dataset: { task } },
+              h("summary", {}, `${task} · ${plural(lines.length, "line")}`),
+              h("pre", { class: "log-lines" }, lines.join("\n"))))
+        : [h("p", { class: "muted" }, "No log entries: jobs write logs when the emulator runs them (serve --execution local).")],
+    );
   }
 
   function showPager(count) {
@@ -693,6 +743,10 @@
       event.preventDefault();
       view.tokens = [""];
       refresh();
+    });
+    $("close-logs").addEventListener("click", () => {
+      view.logsOf = null;
+      $("logs").hidden = true;
     });
     $("next-page").addEventListener("click", () => {
       if (!view.nextToken) return;
