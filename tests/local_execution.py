@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,11 +13,24 @@ from typing import Any
 from tests.conftest import PARENT, new_service
 from vertex_emulator.runner import launch
 from vertex_emulator.runner.execution import ExecutionOptions, LocalExecution, attach
+from vertex_emulator.runner.processes import group_alive
 from vertex_emulator.service import Service
 
 BOUND = 60.0
 """How long a test waits for processes, at most."""
 MACHINE = {"machineType": "n1-standard-4"}
+
+
+def wait_gone(pids: list[int]) -> bool:
+    """Whether every process group is gone within ``BOUND``: a killed replica can linger for a
+    moment as a zombie of its supervisor after the job has ended, and ``killpg(pgid, 0)`` still
+    finds a zombie."""
+    deadline = time.monotonic() + BOUND
+    while time.monotonic() < deadline:
+        if not any(group_alive(pid) for pid in pids):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 @contextmanager

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import PARENT
-from tests.local_execution import BOUND, cpu_resource, custom_job, local_service, python_pool, run_to_end
+from tests.local_execution import BOUND, cpu_resource, custom_job, local_service, python_pool, run_to_end, wait_gone
 from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.runner.environment import project_number
 from vertex_emulator.runner.execution import LocalExecution
-from vertex_emulator.runner.processes import group_alive
 from vertex_emulator.server import ThreadedServer
 from vertex_emulator.service import Service
 
@@ -136,7 +135,7 @@ def test_cancel_stops_every_process_and_ends_cancelled(tmp_path: Path) -> None:
         service.cancel_job(name)
         assert service.get_job(name).state == "JOB_STATE_CANCELLING"
         assert execution.wait_idle(BOUND)
-        assert not any(group_alive(pid) for pid in pids)
+        assert wait_gone(pids)
         assert service.get_job(name).state == "JOB_STATE_CANCELLED"
 
 
@@ -146,7 +145,7 @@ def test_deleting_the_resource_stops_the_job_s_processes(tmp_path: Path) -> None
         name, pids = started(service, execution)
         service.delete_resource(f"{PARENT}/persistentResources/cpu", "v1")
         assert execution.wait_idle(BOUND)
-        assert not any(group_alive(pid) for pid in pids)
+        assert wait_gone(pids)
         assert service.get_job(name).state == "JOB_STATE_CANCELLED"
 
 
@@ -225,7 +224,7 @@ def test_a_reset_stops_the_processes_of_the_jobs_it_forgets(tmp_path: Path) -> N
         _, pids = started(service, execution)
         service.reset()
         assert execution.wait_idle(BOUND)
-        assert not any(group_alive(pid) for pid in pids)
+        assert wait_gone(pids)
 
 
 def test_an_end_on_the_clock_stops_the_processes(tmp_path: Path) -> None:
@@ -238,7 +237,7 @@ def test_an_end_on_the_clock_stops_the_processes(tmp_path: Path) -> None:
         service.advance(5)
         assert service.get_job(name).state == "JOB_STATE_FAILED"
         assert execution.wait_idle(BOUND)
-        assert not any(group_alive(pid) for pid in pids)
+        assert wait_gone(pids)
         assert service.get_job(name).error == {"code": 13, "message": "told"}
 
 
@@ -257,4 +256,4 @@ def test_scheduling_timeout_stops_every_process_and_ends_the_job_cancelled(tmp_p
         ended = service.get_job(job.name)
         assert ended.state == "JOB_STATE_CANCELLED" and ended.error["code"] == 4
         assert execution.wait_idle(BOUND)
-        assert not any(group_alive(pid) for pid in pids)
+        assert wait_gone(pids)

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.local_execution import wait_gone
 from vertex_emulator.runner import launch
 from vertex_emulator.runner.execution import ExecutionOptions, LocalExecution
 from vertex_emulator.runner.processes import group_alive
@@ -86,22 +87,13 @@ def wait_for_pids(runner: LocalExecution, name: str, count: int) -> list[int]:
     raise AssertionError(f"{name} did not start {count} processes")
 
 
-def wait_gone(pids: list[int]) -> bool:
-    deadline = time.monotonic() + BOUND
-    while time.monotonic() < deadline:
-        if not any(group_alive(pid) for pid in pids):
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_the_primary_exiting_zero_succeeds_and_stops_the_others(execution: tuple[LocalExecution, Ends]) -> None:
     runner, ends = execution
     one = job(1, pool("import time; time.sleep(0.5)"), pool("import time; time.sleep(60)"))
     runner.started(one, 0)
     pids = wait_for_pids(runner, one.name, 2)
     assert ends.wait(one.name) == ("JOB_STATE_SUCCEEDED", None)
-    assert not any(group_alive(pid) for pid in pids)
+    assert wait_gone(pids)
 
 
 def test_a_replica_exiting_non_zero_fails_the_job_with_the_real_text(execution: tuple[LocalExecution, Ends]) -> None:
@@ -133,7 +125,7 @@ def test_a_stop_terms_then_kills_and_leaves_no_process(execution: tuple[LocalExe
     pids = wait_for_pids(runner, three.name, 3)
     runner.stopped(three, "cancelled", 0)
     assert ends.wait(three.name) == ("JOB_STATE_CANCELLED", None)
-    assert not any(group_alive(pid) for pid in pids)
+    assert wait_gone(pids)
 
 
 def test_an_image_without_command_or_mapping_fails_naming_the_flag(execution: tuple[LocalExecution, Ends]) -> None:
