@@ -80,10 +80,10 @@ class Records:
         if parsed is None:
             return []
         (project, location), collection = parsed
-        tail = name.split(f"projects/{project}/locations/{location}/", 1)[1]
+        object_id = names.last_id(name)
         found = []
         for other, records in self.scopes.items():
-            candidate = f"projects/{other[0]}/locations/{location}/{tail}"
+            candidate = names.child(names.parent(other[0], location), collection, object_id)
             if other[1] == location and other[0] != project and candidate in records.of(collection):
                 found.append(candidate)
         return sorted(found)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from vertex_emulator import wire
+from vertex_emulator import names, wire
 from vertex_emulator.clock import parse_duration
 from vertex_emulator.domain.jobs import CustomJob
 from vertex_emulator.domain.resources import PersistentResource
@@ -14,10 +14,6 @@ from vertex_emulator.errors import invalid_argument
 from vertex_emulator.http.authz import authorize_act_as
 from vertex_emulator.http.rendering import operation_json, record_json, reply
 from vertex_emulator.http.request import json_body, json_name, query, service
-
-
-def _parent(project: str, location: str) -> str:
-    return f"projects/{project}/locations/{location}"
 
 
 def _resource_json(resource: PersistentResource, version: str) -> dict[str, Any]:
@@ -38,11 +34,11 @@ def _operation(operation: Any) -> Response:
 def create_resource(version: str, project: str, location: str) -> Response:
     body = wire.parse(version, "PersistentResource", json_body())
     resource_id = query("persistent_resource_id") or ""
-    return _operation(service().create_resource(_parent(project, location), resource_id, body, version))
+    return _operation(service().create_resource(names.parent(project, location), resource_id, body, version))
 
 
 def list_resources(version: str, project: str, location: str) -> Response:
-    found, token = service().list_resources(_parent(project, location), query("page_size"), query("page_token"))
+    found, token = service().list_resources(names.parent(project, location), query("page_size"), query("page_token"))
     body: dict[str, Any] = {"persistentResources": [_resource_json(r, version) for r in found]}
     if token:
         body["nextPageToken"] = token
@@ -50,25 +46,25 @@ def list_resources(version: str, project: str, location: str) -> Response:
 
 
 def get_resource(version: str, project: str, location: str, resource: str) -> Response:
-    name = f"{_parent(project, location)}/persistentResources/{resource}"
+    name = names.child(names.parent(project, location), "persistentResources", resource)
     return reply(_resource_json(service().get_resource(name), version))
 
 
 def update_resource(version: str, project: str, location: str, resource: str) -> Response:
-    name = f"{_parent(project, location)}/persistentResources/{resource}"
+    name = names.child(names.parent(project, location), "persistentResources", resource)
     body = wire.parse(version, "PersistentResource", json_body())
     return _operation(service().update_resource(name, body, query("update_mask") or "", version))
 
 
 def delete_resource(version: str, project: str, location: str, resource: str) -> Response:
-    name = f"{_parent(project, location)}/persistentResources/{resource}"
+    name = names.child(names.parent(project, location), "persistentResources", resource)
     return _operation(service().delete_resource(name, version))
 
 
 def reboot_resource(version: str, project: str, location: str, resource: str) -> Response:
     if json_body():
         raise invalid_argument("The request body must be empty.")
-    name = f"{_parent(project, location)}/persistentResources/{resource}"
+    name = names.child(names.parent(project, location), "persistentResources", resource)
     return _operation(service().reboot_resource(name, version))
 
 
@@ -78,12 +74,12 @@ def reboot_resource(version: str, project: str, location: str, resource: str) ->
 def create_job(version: str, project: str, location: str) -> Response:
     body = wire.parse(version, "CustomJob", json_body())
     authorize_act_as(body.get("jobSpec", {}).get("serviceAccount"))
-    return reply(_job_json(service().create_job(_parent(project, location), body, version), version))
+    return reply(_job_json(service().create_job(names.parent(project, location), body, version), version))
 
 
 def list_jobs(version: str, project: str, location: str) -> Response:
     found, token = service().list_jobs(
-        _parent(project, location),
+        names.parent(project, location),
         query("filter"),
         query("page_size"),
         query("page_token"),
@@ -101,17 +97,17 @@ def listed(key: str, items: list[dict[str, Any]], token: str) -> Response:
 
 
 def get_job(version: str, project: str, location: str, job: str) -> Response:
-    return reply(_job_json(service().get_job(f"{_parent(project, location)}/customJobs/{job}"), version))
+    return reply(_job_json(service().get_job(names.child(names.parent(project, location), "customJobs", job)), version))
 
 
 def cancel_job(version: str, project: str, location: str, job: str) -> Response:
     json_body()
-    service().cancel_job(f"{_parent(project, location)}/customJobs/{job}")
+    service().cancel_job(names.child(names.parent(project, location), "customJobs", job))
     return reply({})
 
 
 def delete_job(version: str, project: str, location: str, job: str) -> Response:
-    return _operation(service().delete_job(f"{_parent(project, location)}/customJobs/{job}", version))
+    return _operation(service().delete_job(names.child(names.parent(project, location), "customJobs", job), version))
 
 
 def apply_read_mask(body: dict[str, Any], mask: str) -> dict[str, Any]:
@@ -134,11 +130,14 @@ def apply_read_mask(body: dict[str, Any], mask: str) -> dict[str, Any]:
 # -------------------------------------------------------------------------- operations
 
 
+def _operations_parent(project: str, location: str, collection: str | None, owner: str | None) -> str:
+    """A location, or the resource or job whose operations a path names."""
+    base = names.parent(project, location)
+    return names.child(base, collection, owner) if collection and owner else base
+
+
 def _operation_name(project: str, location: str, collection: str | None, owner: str | None, operation: str) -> str:
-    base = _parent(project, location)
-    if collection:
-        base = f"{base}/{collection}/{owner}"
-    return f"{base}/operations/{operation}"
+    return names.child(_operations_parent(project, location, collection, owner), "operations", operation)
 
 
 def get_operation(
@@ -178,9 +177,7 @@ def delete_operation(
 def list_operations(
     prefix: str, project: str, location: str, collection: str | None = None, owner: str | None = None
 ) -> Response:
-    parent = _parent(project, location)
-    if collection:
-        parent = f"{parent}/{collection}/{owner}"
+    parent = _operations_parent(project, location, collection, owner)
     found, token = service().list_operations(parent, query("page_size"), query("page_token"))
     body: dict[str, Any] = {"operations": [operation_json(op) for op in found]}
     if token:

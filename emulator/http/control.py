@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Response
 
-from vertex_emulator import snapshot, wire
-from vertex_emulator.clock import parse_duration, rfc3339
+from vertex_emulator import names, snapshot, wire
+from vertex_emulator.clock import is_manual, parse_duration, rfc3339
 from vertex_emulator.errors import ApiError, Code, bad_field
 from vertex_emulator.http import faults
 from vertex_emulator.http.options import options
@@ -22,7 +22,7 @@ def health() -> Response:
 
 def _clock_json() -> dict[str, Any]:
     clock = service().clock
-    return {"now": rfc3339(clock.now()), "manual": bool(getattr(clock, "manual", False))}
+    return {"now": rfc3339(clock.now()), "manual": is_manual(clock)}
 
 
 def get_clock() -> Response:
@@ -67,7 +67,7 @@ def _set_outcome(call: Callable[..., Any], name: str, default_state: str, record
 
 
 def set_outcome(project: str, location: str, job: str) -> Response:
-    return outcome_of(f"projects/{project}/locations/{location}/customJobs/{job}")
+    return outcome_of(names.child(names.parent(project, location), "customJobs", job))
 
 
 def outcome_of(name: str) -> Response:
@@ -77,7 +77,7 @@ def outcome_of(name: str) -> Response:
 
 def set_resource_outcome(project: str, location: str, resource: str) -> Response:
     """``{"state": "ERROR", "error": {...}, "after": "30s"}``: the resource's transition ends in ERROR."""
-    name = f"projects/{project}/locations/{location}/persistentResources/{resource}"
+    name = names.child(names.parent(project, location), "persistentResources", resource)
     return _set_outcome(service().set_resource_outcome, name, "ERROR", "PersistentResource")
 
 

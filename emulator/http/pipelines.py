@@ -45,7 +45,7 @@ def list_pipelines(version: str, project: str, location: str) -> Response:
 
 
 def _pipeline_name(project: str, location: str, pipeline: str) -> str:
-    return f"{names.parent(project, location)}/trainingPipelines/{pipeline}"
+    return names.child(names.parent(project, location), "trainingPipelines", pipeline)
 
 
 def get_pipeline(version: str, project: str, location: str, pipeline: str) -> Response:
@@ -68,7 +68,7 @@ def set_outcome(project: str, location: str, pipeline: str) -> Response:
 
 
 def get_model(version: str, project: str, location: str, model: str) -> Response:
-    found, model_version = service().get_model(f"{names.parent(project, location)}/models/{model}")
+    found, model_version = service().get_model(names.child(names.parent(project, location), "models", model))
     return reply(_model_json(found, version, model_version))
 
 
@@ -79,7 +79,7 @@ def list_models(version: str, project: str, location: str) -> Response:
 
 def list_model_versions(version: str, project: str, location: str, model: str) -> Response:
     """Every version of a model, oldest first, on one page (``pageSize`` is accepted and not needed here)."""
-    found, _ = service().get_model(f"{names.parent(project, location)}/models/{model}")
+    found, _ = service().get_model(names.child(names.parent(project, location), "models", model))
     with service().lock:
         bodies = found.render_versions()
     return listed("models", [converted(body, "Model", found.version, version) for body in bodies], "")

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from vertex_emulator import wire
+from vertex_emulator import names, wire
 from vertex_emulator.domain.tuning import HyperparameterTuningJob
 from vertex_emulator.errors import bad_field
 from vertex_emulator.http.api import listed
@@ -19,7 +19,7 @@ MESSAGE = "HyperparameterTuningJob"
 
 
 def _name(project: str, location: str, job: str) -> str:
-    return f"projects/{project}/locations/{location}/hyperparameterTuningJobs/{job}"
+    return names.child(names.parent(project, location), "hyperparameterTuningJobs", job)
 
 
 def _json(record: HyperparameterTuningJob, version: str) -> dict[str, Any]:
@@ -29,13 +29,13 @@ def _json(record: HyperparameterTuningJob, version: str) -> dict[str, Any]:
 def create(version: str, project: str, location: str) -> Response:
     body = wire.parse(version, MESSAGE, json_body())
     authorize_act_as(body.get("trialJobSpec", {}).get("serviceAccount"))
-    found = service().create_tuning_job(f"projects/{project}/locations/{location}", body, version)
+    found = service().create_tuning_job(names.parent(project, location), body, version)
     return reply(_json(found, version))
 
 
 def list_jobs(version: str, project: str, location: str) -> Response:
     found, token = service().list_tuning_jobs(
-        f"projects/{project}/locations/{location}",
+        names.parent(project, location),
         query("filter"),
         query("page_size"),
         query("page_token"),

@@ -60,7 +60,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from vertex_emulator import wire
+from vertex_emulator import names, wire
 from vertex_emulator.errors import ApiError
 
 COMMAND = "gcloud.ai.custom-jobs.create"
@@ -165,7 +165,7 @@ class CustomJobsCreate:
         return command_name(self.track)
 
     def parent(self, project: str) -> str:
-        return f"projects/{project}/locations/{self.region}"
+        return names.parent(project, self.region)
 
 
 def command_name(track: str) -> str:

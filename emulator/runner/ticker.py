@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from vertex_emulator.clock import is_manual
+
 IDLE_SECONDS = 5.0
 
 
@@ -23,7 +25,7 @@ class Ticker:
         self._thread = threading.Thread(target=self._run, name="vertex-emulator-ticker", daemon=True)
 
     def start(self) -> None:
-        if not getattr(self.service.clock, "manual", False):
+        if not is_manual(self.service.clock):
             self._thread.start()
 
     def _run(self) -> None:
