@@ -16,7 +16,7 @@ import requests
 
 from tests.conftest import PARENT, PROJECT, demo_pool, job_body, new_service
 from vertex_emulator import cli, fixtures
-from vertex_emulator.offline import gcloud
+from vertex_emulator.offline import gcloud, gcloud_output
 from vertex_emulator.offline.gcloud import GcloudError
 from vertex_emulator.server import ThreadedServer
 from vertex_emulator.service import Service
@@ -318,17 +318,17 @@ def test_unreadable_config_is_refused(tmp_path: Path) -> None:
 
 def test_submitted_message_and_formats() -> None:
     name = "projects/p/locations/us-central1/customJobs/42"
-    message = gcloud.submitted_message(name, "gcloud beta")
+    message = gcloud_output.submitted_message(name, "gcloud beta")
     assert message.splitlines()[0] == f"CustomJob [{name}] is submitted successfully."
     assert f"  $ gcloud beta ai custom-jobs describe {name}" in message
     assert f"  $ gcloud beta ai custom-jobs stream-logs {name}" in message
     job = {"name": name, "state": "JOB_STATE_PENDING", "jobSpec": {"persistentResourceId": "demo"}}
-    assert gcloud.formatted(job, None) is None
-    assert gcloud.formatted(job, "value(name)") == name
-    assert gcloud.formatted(job, "value(state, jobSpec.persistentResourceId)") == "JOB_STATE_PENDING\tdemo"
-    assert '"name": ' in str(gcloud.formatted(job, "json"))
+    assert gcloud_output.formatted(job, None) is None
+    assert gcloud_output.formatted(job, "value(name)") == name
+    assert gcloud_output.formatted(job, "value(state, jobSpec.persistentResourceId)") == "JOB_STATE_PENDING\tdemo"
+    assert '"name": ' in str(gcloud_output.formatted(job, "json"))
     with pytest.raises(GcloudError, match=r"Format \[table\(name\)\] is not supported"):
-        gcloud.check_format("table(name)")
+        gcloud_output.check_format("table(name)")
 
 
 # ------------------------------------------------------------------ the documentation's rules

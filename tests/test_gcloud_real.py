@@ -30,7 +30,7 @@ import yaml
 from tests.conftest import LOCATION, PARENT, PROJECT, new_service
 from vertex_emulator import cli, fixtures, wire
 from vertex_emulator.http.app import make_app
-from vertex_emulator.offline import gcloud
+from vertex_emulator.offline import gcloud, gcloud_output
 from vertex_emulator.server import ThreadedServer
 from vertex_emulator.service import Service
 
@@ -261,7 +261,7 @@ def test_custom_jobs_create_describe_list_cancel_and_the_reader_agrees(
     name = re.match(r"CustomJob \[(\S+)\] is submitted successfully\.", admitted.message)
     assert name, admitted.message
     job = name.group(1)
-    assert admitted.message == gcloud.submitted_message(job)
+    assert admitted.message == gcloud_output.submitted_message(job)
     (sent,) = [body for body in emulator.recorder.bodies[f"/v1/{PARENT}/customJobs"] if body["displayName"] == "fits"]
     assert gcloud.parse(["gcloud", *fits], environ={}).job == wire.parse("v1", "CustomJob", sent), (
         "the reader builds the body gcloud sends"

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vertex_emulator.address import EMULATOR_HOST_ENV, emulator_url
-from vertex_emulator.offline import gcloud
+from vertex_emulator.offline import gcloud, gcloud_output
 from vertex_emulator.offline.gcloud import CustomJobsCreate, GcloudError
 
 REFUSED = 2
@@ -90,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         command = gcloud.parse(gcloud_argv(args.gcloud))
         if command.output_format is not None:
-            gcloud.check_format(command.output_format)
+            gcloud_output.check_format(command.output_format)
         if command.project is None:
-            raise GcloudError(gcloud.PROJECT_UNSET, command.command)
+            raise GcloudError(gcloud_output.PROJECT_UNSET, command.command)
     except GcloudError as error:
         print(error, file=sys.stderr)
         return error.exit_code
@@ -112,13 +112,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         job = create(command, url, command.project)
     except GoogleAPICallError as error:
-        print(gcloud.api_error(*_refusal(error), command=command.command), file=sys.stderr)
+        print(gcloud_output.api_error(*_refusal(error), command=command.command), file=sys.stderr)
         return FAILED
     except Unreachable as error:
         print(GcloudError(f"Cannot reach the emulator at {url}: {error}", command.command), file=sys.stderr)
         return FAILED
-    print(gcloud.submitted_message(job["name"], command.prefix), file=sys.stderr)
-    output = gcloud.formatted(job, command.output_format)
+    print(gcloud_output.submitted_message(job["name"], command.prefix), file=sys.stderr)
+    output = gcloud_output.formatted(job, command.output_format)
     if output is not None:
         print(output)
     return 0

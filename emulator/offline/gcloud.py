@@ -49,24 +49,20 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import re
-import sys
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-
 from vertex_emulator import names, wire
 from vertex_emulator.errors import ApiError
+from vertex_emulator.offline.gcloud_checks import check_config_pools, check_worker_pools, read_config
+from vertex_emulator.offline.gcloud_errors import COMMAND, USAGE_ERROR, GcloudError, invalid
 
-COMMAND = "gcloud.ai.custom-jobs.create"
 TRACKS = ("alpha", "beta")
 _PATH = ("ai", "custom-jobs", "create")
-_REGISTRIES = ("gcr.io", "eu.gcr.io", "asia.gcr.io", "us.gcr.io")
 TRAINING_REGIONS = (
     *("africa-south1", "asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2", "asia-northeast3"),
     *("asia-south1", "asia-southeast1", "asia-southeast2", "australia-southeast1", "australia-southeast2"),
@@ -77,30 +73,6 @@ TRAINING_REGIONS = (
     *("us-west2", "us-west3", "us-west4"),
 )
 """The regions gcloud 528 accepts for custom jobs, in the order its error lists them."""
-
-
-USAGE_ERROR = 2
-"""gcloud's exit status when its argument parser refuses the command line."""
-INVALID = 1
-"""gcloud's exit status when a check after parsing refuses it (and when the service does)."""
-
-
-class GcloudError(Exception):
-    """A command gcloud would refuse, worded as gcloud words it, with gcloud's exit status."""
-
-    def __init__(self, message: str, command: str = COMMAND, exit_code: int = INVALID) -> None:
-        super().__init__(message)
-        self.message = message
-        self.command = command
-        self.exit_code = exit_code
-
-    def __str__(self) -> str:
-        return f"ERROR: ({self.command}) {self.message}"
-
-
-def invalid(flag: str, message: str) -> GcloudError:
-    """gcloud's ``InvalidArgumentException``."""
-    return GcloudError(f"Invalid value for [{flag}]: {message}")
 
 
 def _semicolon_list(value: str) -> list[str]:
@@ -122,8 +94,6 @@ WORKER_POOL_KEYS: dict[str, Callable[[str], Any]] = {
     "extra-packages": _semicolon_list,
     "extra-dirs": _semicolon_list,
 }
-_LOCAL_PACKAGE_ONLY = frozenset({"script", "requirements", "extra-packages", "extra-dirs"})
-_SOFTWARE = frozenset({"executor-image-uri", "container-image-uri", "python-module"} | _LOCAL_PACKAGE_ONLY)
 
 _GLOBAL_VALUE_FLAGS = (
     "--project",
@@ -307,9 +277,9 @@ def _build(track: str, opts: argparse.Namespace, env: Mapping[str, str], cwd: Pa
     config = read_config(opts.config, version) if opts.config is not None else {}
     pools = opts.worker_pool_spec or []
     if pools:
-        _check_worker_pools(pools, version, cwd)
+        check_worker_pools(pools, version, cwd)
     else:
-        _check_config_pools(config)
+        check_config_pools(config)
     job_spec = _job_spec(opts, config, _pools_from_flags(pools, opts, project))
     job: dict[str, Any] = {"displayName": opts.display_name, "jobSpec": job_spec}
     if opts.labels:
@@ -322,141 +292,6 @@ def _build(track: str, opts: argparse.Namespace, env: Mapping[str, str], cwd: Pa
     except ApiError as error:
         raise GcloudError(error.message) from None
     return CustomJobsCreate(track, project, region, canonical, opts.format)
-
-
-def read_config(path: str, version: str = "v1") -> dict[str, Any]:
-    """A ``--config`` file as the canonical ``CustomJobSpec`` it holds (``-`` reads stdin, as gcloud does)."""
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise GcloudError(f"Unable to read file [{path}]: {error}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise GcloudError(f"Failed to parse YAML: {_yaml_problem(error)}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise GcloudError(f"Cannot parse YAML: [expected a CustomJobSpec mapping, found {type(data).__name__}]")
-    pools = data.get("workerPoolSpecs")
-    if isinstance(pools, dict):
-        data = {**data, "workerPoolSpecs": [pools]}
-    try:
-        return wire.parse(version, "CustomJobSpec", data)
-    except ApiError as error:
-        raise GcloudError(f"Cannot parse YAML: [{error.message}]") from None
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    """PyYAML's message as gcloud's YAML library (ruamel) prints it: the caret line names its line."""
-    text = str(error)
-    mark = getattr(error, "problem_mark", None)
-    return f"{text} (line: {mark.line + 1})" if mark is not None and text.endswith("^") else text
-
-
-def _accelerator_names(version: str) -> list[str]:
-    """The accelerator names gcloud offers: the API enum's NVIDIA_* and TPU_* values."""
-    enum = wire.message_class(version, "MachineSpec").DESCRIPTOR.fields_by_name["accelerator_type"].enum_type
-    return sorted(value.name for value in enum.values if value.name.startswith(("NVIDIA", "TPU")))
-
-
-def _check_worker_pools(pools: Sequence[dict[str, Any]], version: str, cwd: Path) -> None:
-    if not pools[0]:
-        raise invalid("--worker-pool-spec", "Empty value is not allowed for the first `--worker-pool-spec` flag.")
-    for spec in pools:
-        if not spec:
-            continue
-        if "machine-type" not in spec:
-            raise invalid("--worker-pool-spec", "Key [machine-type] required in dict arg but not provided.")
-        if "accelerator-count" in spec and "accelerator-type" not in spec:
-            raise invalid("--worker-pool-spec", "Key [accelerator-type] required as [accelerator-count] is specified.")
-        accelerator = spec.get("accelerator-type")
-        names = _accelerator_names(version) if accelerator else []
-        if accelerator and accelerator not in names:
-            raise invalid(
-                "--worker-pool-spec",
-                f"Found invalid value of [accelerator-type]: {accelerator}. Available values are [{', '.join(names)}].",
-            )
-    local = "local-package-path" in pools[0]
-    if local:
-        _check_local_package(pools[0], cwd)
-    else:
-        _check_software(pools[0])
-    for spec in pools[1:]:
-        if not spec:
-            continue
-        if local:
-            _refuse_keys(
-                _SOFTWARE & spec.keys(),
-                "A local package has been specified in the first `--worker-pool-spec` flag and to be used for all "
-                "workers, do not specify these keys elsewhere.",
-            )
-        elif "local-package-path" in spec:
-            raise invalid(
-                "--worker-pool-spec",
-                "Key [local-package-path] is only allowed in the first `--worker-pool-spec` flag.",
-            )
-        else:
-            _check_software(spec)
-
-
-def _check_software(spec: Mapping[str, Any]) -> None:
-    executor = "executor-image-uri" in spec
-    container = "container-image-uri" in spec
-    module = "python-module" in spec
-    if executor == container:
-        raise invalid(
-            "--worker-pool-spec", "Exactly one of keys [executor-image-uri, container-image-uri] is required."
-        )
-    if container and module:
-        raise invalid(
-            "--worker-pool-spec", "Key [python-module] is not allowed together with key [container-image-uri]."
-        )
-    if executor and not module:
-        raise invalid("--worker-pool-spec", "Key [python-module] is required.")
-    _refuse_keys(
-        _LOCAL_PACKAGE_ONLY & spec.keys(),
-        "Only allow to specify together with `local-package-path` in the first `--worker-pool-spec` flag.",
-    )
-
-
-def _refuse_keys(keys: Collection[str], reason: str) -> None:
-    if keys:
-        raise invalid("--worker-pool-spec", f"Keys [{', '.join(sorted(keys))}] are not allowed: {reason}")
-
-
-def _check_local_package(spec: Mapping[str, Any], cwd: Path) -> None:
-    folder = (cwd / Path(spec["local-package-path"]).expanduser()).resolve()
-    if not folder.is_dir():
-        raise invalid("--worker-pool-spec", f"Directory '{folder}' is not found.")
-    if "executor-image-uri" not in spec:
-        raise invalid(
-            "--worker-pool-spec", "Key [executor-image-uri] is required when `local-package-path` is specified."
-        )
-    if ("python-module" in spec) == ("script" in spec):
-        raise invalid(
-            "--worker-pool-spec",
-            "Exactly one of keys [python-module, script] is required when `local-package-path` is specified.",
-        )
-    output = spec.get("output-image-uri")
-    host = str(output).split("/")[0]
-    if output is not None and host not in _REGISTRIES and not host.endswith("-docker.pkg.dev"):
-        raise invalid(
-            "--worker-pool-spec", "The value of `output-image-uri` has to be a valid gcr.io or Artifact Registry image"
-        )
-
-
-def _check_config_pools(config: Mapping[str, Any]) -> None:
-    for pool in config.get("workerPoolSpecs", []):
-        package = pool.get("pythonPackageSpec") or {}
-        uses_package = bool(package.get("executorImageUri") or package.get("pythonModule"))
-        uses_container = bool((pool.get("containerSpec") or {}).get("imageUri"))
-        if uses_package == uses_container:
-            raise invalid(
-                "--config",
-                "Exactly one of fields [pythonPackageSpec, containerSpec] is required for a [workerPoolSpecs] "
-                "in the YAML config file.",
-            )
 
 
 def _built_image(spec: Mapping[str, Any], display_name: str, project: str | None) -> str:
@@ -526,67 +361,3 @@ def _kms_key(opts: argparse.Namespace, project: str | None) -> str | None:
     if not (opts.kms_key and opts.kms_keyring and opts.kms_location and key_project):
         raise invalid("--kms-key", "Encryption key not fully specified.")
     return f"projects/{key_project}/locations/{opts.kms_location}/keyRings/{opts.kms_keyring}/cryptoKeys/{opts.kms_key}"
-
-
-def submitted_message(name: str, prefix: str = "gcloud") -> str:
-    """What gcloud prints (to stderr) once the job is created."""
-    return (
-        f"CustomJob [{name}] is submitted successfully.\n\n"
-        "Your job is still active. You may view the status of your job with the command\n\n"
-        f"  $ {prefix} ai custom-jobs describe {name}\n\n"
-        "or continue streaming the logs with the command\n\n"
-        f"  $ {prefix} ai custom-jobs stream-logs {name}"
-    )
-
-
-def api_error(status: str, message: str, details: Sequence[Mapping[str, Any]] = (), command: str = COMMAND) -> str:
-    """An error the service answered, as gcloud shows it: the status name, the message, the details."""
-    text = f"{status}: {message}"
-    if details:
-        text += "\n" + yaml.safe_dump([dict(d) for d in details], default_flow_style=False, sort_keys=True).rstrip()
-    return str(GcloudError(text, command))
-
-
-PROJECT_UNSET = (
-    "The required property [project] is not currently set.\n"
-    "It can be set on a per-command basis by re-running your command with the [--project] flag.\n\n"
-    "You may set it for your current workspace by running:\n\n"
-    "  $ gcloud config set project VALUE\n\n"
-    "or it can be set temporarily by the environment variable [CLOUDSDK_CORE_PROJECT]"
-)
-_VALUE = re.compile(r"^value\((?P<fields>[^()]*)\)$")
-
-
-def check_format(output_format: str) -> None:
-    """Refuse a ``--format`` this tool cannot print (gcloud's ``json``, ``yaml``, ``none`` and ``value(...)`` it can).
-
-    Called before anything is submitted, so an unprintable format never leaves a job behind.
-    """
-    if output_format not in ("json", "yaml", "none") and not _VALUE.match(output_format):
-        raise GcloudError(
-            f"Format [{output_format}] is not supported by vertex-emulator; use json, yaml, none or value(FIELD,...).",
-            exit_code=USAGE_ERROR,
-        )
-
-
-def _field(resource: Mapping[str, Any], path: str) -> str:
-    value: Any = resource
-    for key in path.strip().split("."):
-        value = value.get(key) if isinstance(value, Mapping) else None
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def formatted(resource: Mapping[str, Any], output_format: str | None) -> str | None:
-    """The created job as ``--format`` prints it on stdout; without ``--format`` gcloud prints nothing there."""
-    if output_format in (None, "none"):
-        return None
-    check_format(output_format)
-    if output_format == "json":
-        return json.dumps(resource, indent=2, sort_keys=True)
-    if output_format == "yaml":
-        return yaml.safe_dump(dict(resource), default_flow_style=False, sort_keys=True).rstrip()
-    match = _VALUE.match(output_format)
-    fields = match["fields"] if match else ""
-    return "\t".join(_field(resource, path) for path in fields.split(","))
