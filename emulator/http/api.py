@@ -78,13 +78,13 @@ def create_job(version: str, project: str, location: str) -> Response:
 
 
 def list_jobs(version: str, project: str, location: str) -> Response:
-    found, token = service().list_jobs(
-        names.parent(project, location),
-        query("filter"),
-        query("page_size"),
-        query("page_token"),
-    )
+    found, token = service().list_jobs(*list_query(project, location))
     return listed("customJobs", [_job_json(job, version) for job in found], token)
+
+
+def list_query(project: str, location: str) -> tuple[str, str | None, str | None, str | None]:
+    """A filtered list call's parent, ``filter``, ``pageSize`` and ``pageToken`` (either spelling)."""
+    return names.parent(project, location), query("filter"), query("page_size"), query("page_token")
 
 
 def listed(key: str, items: list[dict[str, Any]], token: str) -> Response:

@@ -10,10 +10,10 @@ from vertex_emulator import names, wire
 from vertex_emulator.domain.models import Model
 from vertex_emulator.domain.pipelines import TrainingPipeline
 from vertex_emulator.http import control
-from vertex_emulator.http.api import listed
+from vertex_emulator.http.api import list_query, listed
 from vertex_emulator.http.authz import authorize_act_as
 from vertex_emulator.http.rendering import converted, operation_json, record_json, reply
-from vertex_emulator.http.request import json_body, query, service
+from vertex_emulator.http.request import json_body, service
 
 
 def _pipeline_json(pipeline: TrainingPipeline, version: str) -> dict[str, Any]:
@@ -34,13 +34,8 @@ def create_pipeline(version: str, project: str, location: str) -> Response:
     return reply(_pipeline_json(service().create_pipeline(names.parent(project, location), body, version), version))
 
 
-def _query(project: str, location: str) -> tuple[str, str | None, str | None, str | None]:
-    """A list call's parent, ``filter``, ``pageSize`` and ``pageToken``."""
-    return names.parent(project, location), query("filter"), query("page_size"), query("page_token")
-
-
 def list_pipelines(version: str, project: str, location: str) -> Response:
-    found, token = service().list_pipelines(*_query(project, location))
+    found, token = service().list_pipelines(*list_query(project, location))
     return listed("trainingPipelines", [_pipeline_json(pipeline, version) for pipeline in found], token)
 
 
@@ -73,7 +68,7 @@ def get_model(version: str, project: str, location: str, model: str) -> Response
 
 
 def list_models(version: str, project: str, location: str) -> Response:
-    found, token = service().list_models(*_query(project, location))
+    found, token = service().list_models(*list_query(project, location))
     return listed("models", [_model_json(model, version) for model in found], token)
 
 

@@ -9,11 +9,11 @@ from flask import Response
 from vertex_emulator import names, wire
 from vertex_emulator.domain.tuning import HyperparameterTuningJob
 from vertex_emulator.errors import bad_field
-from vertex_emulator.http.api import listed
+from vertex_emulator.http.api import list_query, listed
 from vertex_emulator.http.authz import authorize_act_as
 from vertex_emulator.http.control import after_seconds
 from vertex_emulator.http.rendering import operation_json, record_json, reply
-from vertex_emulator.http.request import json_body, query, service
+from vertex_emulator.http.request import json_body, service
 
 MESSAGE = "HyperparameterTuningJob"
 
@@ -34,12 +34,7 @@ def create(version: str, project: str, location: str) -> Response:
 
 
 def list_jobs(version: str, project: str, location: str) -> Response:
-    found, token = service().list_tuning_jobs(
-        names.parent(project, location),
-        query("filter"),
-        query("page_size"),
-        query("page_token"),
-    )
+    found, token = service().list_tuning_jobs(*list_query(project, location))
     return listed("hyperparameterTuningJobs", [_json(record, version) for record in found], token)
 
 
