@@ -11,8 +11,9 @@ the official SDK::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vertex_emulator import exports
 
 if TYPE_CHECKING:
     from vertex_emulator.address import EMULATOR_HOST_ENV
@@ -69,9 +70,4 @@ __all__ = [
     "use_emulator",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'vertex_emulator' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = exports.lazy(__name__, _HOMES)
