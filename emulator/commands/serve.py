@@ -1,4 +1,9 @@
-"""``vertex-emulator serve``: the emulator on a socket until SIGINT or SIGTERM."""
+"""``vertex-emulator serve``: the emulator on a socket until SIGINT or SIGTERM.
+
+What only some options need is imported when they are given (fixtures with ``--fixtures``, the
+SQLite store with ``--data-dir``): the way to the ready line carries only what serves the API
+(README, "Performance"; ``tests/test_startup.py`` counts it).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import sys
 import threading
 from typing import Any
 
-from vertex_emulator import fixtures, snapshot, store, wire
+from vertex_emulator import snapshot, wire
 from vertex_emulator.clock import Clock, ManualClock, RealClock, parse_duration
 from vertex_emulator.commands.storage_options import StorageOptionError, add_storage_options, build_storage
 from vertex_emulator.http.app import make_app
@@ -104,7 +109,11 @@ def build_service(args: argparse.Namespace, storage: Storage | None = None) -> S
     clock: Clock = ManualClock() if args.clock == "manual" else RealClock()
     service = Service(clock=clock, settings=settings, seed=args.seed)
     execution_options.attach_execution(service, args, storage.url if storage is not None else None)
-    kept = store.Store(service, args.data_dir) if args.data_dir else None
+    kept = None
+    if args.data_dir:
+        from vertex_emulator.store import Store
+
+        kept = Store(service, args.data_dir)
     try:
         _seed(service, args, kept is not None and kept.restored, storage)
     except BaseException:
@@ -123,7 +132,10 @@ def _seed(service: Service, args: argparse.Namespace, restored: bool, storage: S
     if restored and args.fixtures:
         print(f"vertex-emulator: {args.data_dir} already holds a state; --fixtures not loaded again", file=sys.stderr)
         return
-    fixtures.load(service, args.fixtures, args.project, args.location, storage)
+    if args.fixtures:
+        from vertex_emulator import fixtures
+
+        fixtures.load(service, args.fixtures, args.project, args.location, storage)
 
 
 def add_http_options(parser: argparse.ArgumentParser) -> None:
@@ -211,17 +223,27 @@ def run(args: argparse.Namespace) -> int:
             storage.stop()
 
 
+def _bad_input(error: Exception) -> str | None:
+    """Which input ``error`` refuses (a fixture, the data dir, a snapshot), or None for any other
+    error. The modules are imported only on this path: a start without their options loads none."""
+    from vertex_emulator import fixtures, store
+
+    kinds = (
+        (fixtures.FixtureError, "bad fixture"),
+        (store.StoreError, "bad data dir"),
+        (snapshot.SnapshotError, "bad snapshot"),
+    )
+    return next((what for kind, what in kinds if isinstance(error, kind)), None)
+
+
 def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
     try:
         service = build_service(args, storage)
-    except fixtures.FixtureError as error:
-        print(f"vertex-emulator: bad fixture: {error}", file=sys.stderr)
-        return 2
-    except store.StoreError as error:
-        print(f"vertex-emulator: bad data dir: {error}", file=sys.stderr)
-        return 2
-    except snapshot.SnapshotError as error:
-        print(f"vertex-emulator: bad snapshot: {error}", file=sys.stderr)
+    except Exception as error:
+        what = _bad_input(error)
+        if what is None:
+            raise
+        print(f"vertex-emulator: {what}: {error}", file=sys.stderr)
         return 2
     try:
         options = build_http_options(args, storage)
