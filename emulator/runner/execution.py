@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from vertex_emulator.core import hooks
 from vertex_emulator.errors import ApiError
 from vertex_emulator.runner import hypertune, launch, processes
+from vertex_emulator.runner.defaults import GRACE_SECONDS, default_max_processes
 from vertex_emulator.runner.environment import Trial
 from vertex_emulator.runner.logs import LINES_PER_JOB, LogBook
 from vertex_emulator.runner.outcome import FAILED_CODE
@@ -33,11 +34,6 @@ from vertex_emulator.runner.ticker import Ticker
 
 CANCELLED = "JOB_STATE_CANCELLED"
 FAILED = "JOB_STATE_FAILED"
-
-
-def default_max_processes() -> int:
-    """Four replica processes per CPU, at least eight: training scripts under test mostly wait."""
-    return max(8, 4 * (os.cpu_count() or 1))
 
 
 class Job(Protocol):
@@ -55,7 +51,7 @@ class Finisher(Protocol):
 class ExecutionOptions:
     launch: launch.LaunchOptions = field(default_factory=launch.LaunchOptions)
     max_processes: int = field(default_factory=default_max_processes)
-    grace: float = processes.GRACE_SECONDS
+    grace: float = GRACE_SECONDS
     work_dir: Path | None = None
     """Where each job's packages and metric files go; a temporary folder removed at close when unset."""
     cwd: str = field(default_factory=os.getcwd)

@@ -2,6 +2,8 @@
 
 Local execution runs commands that arrive in API requests, so it is off unless asked for, and
 ``serve`` refuses it on an address beyond loopback unless ``--allow-remote-execution`` is given.
+Its machinery (``execution``, ``processes``, ``subprocess``...) is imported only when it is asked
+for: with it off, ``serve`` starts without it (README, "Performance").
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vertex_emulator.runner import launch, processes
-from vertex_emulator.runner.execution import ExecutionOptions, LocalExecution, attach, default_max_processes
+from vertex_emulator.core import hooks
+from vertex_emulator.runner.defaults import GRACE_SECONDS, default_max_processes
 from vertex_emulator.runner.logs import LINES_PER_JOB
+
+if TYPE_CHECKING:
+    from vertex_emulator.runner.execution import LocalExecution
 
 NONE = "none"
 LOCAL = "local"
@@ -24,6 +29,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _image(text: str) -> tuple[str, str]:
+    from vertex_emulator.runner import launch
+
     try:
         return launch.parse_image_mapping(text)
     except ValueError as error:
@@ -74,7 +81,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--grace-period",
         type=_seconds,
-        default=processes.GRACE_SECONDS,
+        default=GRACE_SECONDS,
         metavar="SECONDS",
         help="SIGTERM to SIGKILL when a job is cancelled or stopped (default 10)",
     )
@@ -119,6 +126,9 @@ def build_execution(args: argparse.Namespace, storage_host: str | None = None) -
     """The execution the options ask for: None keeps clock-driven jobs."""
     if args.execution != LOCAL:
         return None
+    from vertex_emulator.runner import launch
+    from vertex_emulator.runner.execution import ExecutionOptions, LocalExecution
+
     options = ExecutionOptions(
         launch=launch.LaunchOptions(
             images=dict(args.images),
@@ -137,13 +147,25 @@ def attach_execution(service: Any, args: argparse.Namespace, storage_host: str |
     replicas' gs:// reads and writes go to the storage emulator at ``storage_host``."""
     execution = build_execution(args, storage_host)
     if execution is not None:
+        from vertex_emulator.runner.execution import attach
+
         attach(service, execution)
+
+
+def _local(service: Any) -> LocalExecution | None:
+    """The service's local execution, or None. The default hook (jobs end on the clock) is told
+    apart without importing the machinery, which a start without local execution never loads."""
+    if type(service.execution) is hooks.Execution:
+        return None
+    from vertex_emulator.runner.execution import LocalExecution
+
+    return service.execution if isinstance(service.execution, LocalExecution) else None
 
 
 def announce(service: Any) -> None:
     """Say at start, on stderr, that local execution is on."""
-    execution = service.execution
-    if isinstance(execution, LocalExecution):
+    execution = _local(service)
+    if execution is not None:
         print(
             "vertex-emulator: local execution is ON: jobs run their replicas' commands on this machine "
             f"(at most {execution.options.max_processes} processes at once)",
@@ -155,14 +177,18 @@ def announce(service: Any) -> None:
 def close(service: Any) -> None:
     """The emulator stops: the service tells the hook, then every replica process is stopped and waited for."""
     service.close()
-    if isinstance(service.execution, LocalExecution):
-        service.execution.close()
+    execution = _local(service)
+    if execution is not None:
+        execution.close()
 
 
 @contextmanager
 def running_locally(service: Any, storage_host: str | None = None) -> Iterator[LocalExecution]:
     """Local execution on an emulator made elsewhere (the pytest fixtures' ``--vertex-execution
     local``), with the delays it replaces, closed with every process it started when done."""
+    from vertex_emulator.runner import launch
+    from vertex_emulator.runner.execution import ExecutionOptions, LocalExecution, attach
+
     execution = LocalExecution(ExecutionOptions(launch=launch.LaunchOptions(storage_host=storage_host)))
     service.settings = replace(
         service.settings, job_duration=None, cancel_delay=execution.options.grace + CANCEL_MARGIN

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SHIM = Path(__file__).with_name("shim.py")
-GRACE_SECONDS = 10.0
-"""SIGTERM to SIGKILL when a job is stopped (``--grace-period``)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from vertex_emulator.runner import launch, outcome, processes
+from vertex_emulator.runner.defaults import GRACE_SECONDS
 from vertex_emulator.runner.environment import Cluster, Replica, Trial, replicas
 from vertex_emulator.runner.logs import STDERR, STDOUT, LogBook
 
@@ -46,7 +47,7 @@ class RunSettings:
     book: LogBook
     work_dir: Path
     cwd: str
-    grace: float = processes.GRACE_SECONDS
+    grace: float = GRACE_SECONDS
 
 
 @dataclass
