@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 COMMANDS = ("serve", "submit", "exec", "check")
 
@@ -25,9 +27,28 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused, then restored as it was.
+
+    Importing a command's modules (all of ``serve``'s: Flask, the service, the views) creates some
+    30,000 objects that live as long as the process, hardly any of them garbage; the collector
+    would run some 70 times on the way (6% of ``serve``'s import CPU here). Paused, it looks at
+    them once, when it next runs.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(words[0] if words and words[0] in COMMANDS else None).parse_args(words)
+    with no_collection():
+        args = build_parser(words[0] if words and words[0] in COMMANDS else None).parse_args(words)
     return int(args.run(args) or 0)
 
 

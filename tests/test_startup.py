@@ -8,6 +8,8 @@ the server listens (``wire.warm``), or on first use.
 
 from __future__ import annotations
 
+import argparse
+import gc
 import json
 import os
 import subprocess
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2
 
-from vertex_emulator import descriptors, wire
+from vertex_emulator import cli, descriptors, wire
 from vertex_emulator.versions import VERSIONS
 
 SDK = "google.cloud.aiplatform_v1"
@@ -131,3 +133,20 @@ def test_a_damaged_cache_is_replaced(cache: Path) -> None:
     descriptors.cached_pool.cache_clear()
     assert descriptors.read_pool(path) is None
     assert descriptors.write_cache("v1") == path
+
+
+def test_the_command_modules_are_imported_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``serve`` imports everything while its command line is read; the collector waits meanwhile
+    (``cli.no_collection``) and is back on after it, also when reading stops with an exit."""
+    enabled: list[bool] = []
+    build = cli.build_parser
+
+    def spying(only: str | None = None) -> argparse.ArgumentParser:
+        enabled.append(gc.isenabled())
+        return build(only)
+
+    monkeypatch.setattr(cli, "build_parser", spying)
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    assert enabled == [False]
+    assert gc.isenabled()
