@@ -10,6 +10,8 @@ import os
 
 GRACE_SECONDS = 10.0
 """SIGTERM to SIGKILL when a job is stopped (``--grace-period``)."""
+LINES_PER_JOB = 10_000
+"""Log entries kept per job, the last ones (``--log-lines``)."""
 
 
 def default_max_processes() -> int:

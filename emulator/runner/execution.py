@@ -25,9 +25,9 @@ from typing import Any, Protocol
 from vertex_emulator.core import hooks
 from vertex_emulator.errors import ApiError
 from vertex_emulator.runner import hypertune, launch, processes
-from vertex_emulator.runner.defaults import GRACE_SECONDS, default_max_processes
+from vertex_emulator.runner.defaults import GRACE_SECONDS, LINES_PER_JOB, default_max_processes
 from vertex_emulator.runner.environment import Trial
-from vertex_emulator.runner.logs import LINES_PER_JOB, LogBook
+from vertex_emulator.runner.logs import LogBook
 from vertex_emulator.runner.outcome import FAILED_CODE
 from vertex_emulator.runner.run import Ending, JobRun, RunSettings
 from vertex_emulator.runner.ticker import Ticker

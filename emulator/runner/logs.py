@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from vertex_emulator.runner.defaults import LINES_PER_JOB
+
 SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
 """``google.logging.type.LogSeverity`` in increasing order (the order filters compare in)."""
 _ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "TRACE": "DEBUG", "ERR": "ERROR"}
 SERVICE_TASK = "service"
 STDOUT = "stdout"
 STDERR = "stderr"
-LINES_PER_JOB = 10_000
 JOBS = 1_000
 MAX_LINE_CHARS = 256 * 1024
 """A longer line is cut there: the real limit of an entry is 256 KB."""

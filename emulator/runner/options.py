@@ -17,8 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from vertex_emulator.core import hooks
-from vertex_emulator.runner.defaults import GRACE_SECONDS, default_max_processes
-from vertex_emulator.runner.logs import LINES_PER_JOB
+from vertex_emulator.runner.defaults import GRACE_SECONDS, LINES_PER_JOB, default_max_processes
 
 if TYPE_CHECKING:
     from vertex_emulator.runner.execution import LocalExecution
