@@ -1,4 +1,5 @@
-"""Start-up stays fast: ``serve`` reaches its ready line, and answers its first create, without the SDK.
+"""Start-up stays fast: ``serve`` reaches its ready line, and answers its first create, without the SDK
+and without what only some options need.
 
 Importing ``google.cloud.aiplatform_v1`` costs seconds (its package imports every service client;
 README, "Performance"); the emulator needs only the official messages, which it builds from their
@@ -14,8 +15,8 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.protobuf import descriptor_pb2
@@ -24,34 +25,72 @@ from vertex_emulator import cli, descriptors, wire
 from vertex_emulator.versions import VERSIONS
 
 SDK = "google.cloud.aiplatform_v1"
+NOT_ON_THE_WAY_TO_THE_READY_LINE = {
+    "google.protobuf": "the official messages' runtime, which the warm-up loads once the ready line is out",
+    "gcp_storage_emulator": "Cloud Storage's server, imported once the ready line is out (its port is bound before)",
+    "vertex_emulator.fixtures": "needed with --fixtures only",
+    "yaml": "needed with --fixtures only",
+    "vertex_emulator.store": "needed with --data-dir only",
+    "sqlite3": "needed with --data-dir only",
+    "vertex_emulator.runner.execution": "needed with --execution local only",
+    "subprocess": "needed with --execution local only",
+    "vertex_emulator.runner.logs": "needed by the first entries:list call only",
+}
+"""What a default ``serve --port 0`` must not have imported when it prints its ready line, and why."""
+
+SERVE_UNTIL_READY = """
+import json, os, signal, sys
+from vertex_emulator import cli, wire
+
+at_ready = []
+
+class StopWhenReady:
+    def __init__(self, out):
+        self.out = out
+    def write(self, text):
+        if "listening on" in text and not at_ready:
+            at_ready.extend(sys.modules)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return self.out.write(text)
+    def flush(self):
+        self.out.flush()
+
+wire.warm = lambda: None
+sys.stdout = StopWhenReady(sys.stdout)
+code = cli.main(["serve", "--port", "0"])
+print(json.dumps({"code": code, "at_ready": at_ready, "at_exit": sorted(sys.modules)}))
+"""
 
 
-def test_serve_imports_no_sdk_on_its_way_to_serving() -> None:
-    """``vertex-emulator serve`` run for real in a fresh interpreter with the warm-up switched off,
-    stopped by SIGTERM as soon as it prints its ready line: nothing it did imported the SDK."""
-    script = textwrap.dedent(
-        f"""
-        import os, signal, sys
-        from vertex_emulator import cli, wire
-
-        class StopWhenReady:
-            def __init__(self, out):
-                self.out = out
-            def write(self, text):
-                self.out.write(text)
-                if "listening on" in text:
-                    os.kill(os.getpid(), signal.SIGTERM)
-            def flush(self):
-                self.out.flush()
-
-        wire.warm = lambda: None
-        sys.stdout = StopWhenReady(sys.stdout)
-        code = cli.main(["serve", "--port", "0"])
-        print(code, {SDK!r} in sys.modules)
-        """
+@pytest.fixture(scope="module")
+def served_until_ready() -> dict[str, Any]:
+    """``vertex-emulator serve --port 0`` run for real in a fresh interpreter with the warm-up switched
+    off, stopped by SIGTERM as soon as it prints its ready line: the modules then, and at its exit."""
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_UNTIL_READY], capture_output=True, text=True, check=True, timeout=60
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
-    assert done.stdout.splitlines()[-1] == "0 False", "serve imported the official SDK on start-up; import it lazily"
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    assert result["code"] == 0, done.stderr
+    return result
+
+
+def test_serve_imports_no_sdk_on_its_way_to_serving(served_until_ready: dict[str, Any]) -> None:
+    """Nothing ``serve`` did, up to its exit (Cloud Storage started, no warm-up), imported the SDK."""
+    assert SDK not in served_until_ready["at_exit"], "serve imported the official SDK on start-up; import it lazily"
+
+
+def test_serve_prints_its_ready_line_before_importing_what_it_does_not_serve_with(
+    served_until_ready: dict[str, Any],
+) -> None:
+    """The way to the ready line carries only what serves the API (README, "Performance"): none of
+    these modules, nor any of their submodules, is imported by then."""
+    loaded = served_until_ready["at_ready"]
+    found = {
+        name: why
+        for name, why in NOT_ON_THE_WAY_TO_THE_READY_LINE.items()
+        if any(module == name or module.startswith(f"{name}.") for module in loaded)
+    }
+    assert not found, f"imported before the ready line, import them where they are needed: {found}"
 
 
 def test_warming_loads_every_message_the_wire_parses() -> None:
