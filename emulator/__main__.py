@@ -1,7 +1,5 @@
 """``python -m vertex_emulator`` is the ``vertex-emulator`` program."""
 
-import sys
+from vertex_emulator.cli import program
 
-from vertex_emulator.cli import main
-
-sys.exit(main())
+program()

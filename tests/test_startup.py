@@ -39,17 +39,22 @@ NOT_ON_THE_WAY_TO_THE_READY_LINE = {
 """What a default ``serve --port 0`` must not have imported when it prints its ready line, and why."""
 
 SERVE_UNTIL_READY = """
-import json, os, signal, sys
+import gc, json, os, signal, sys
 from vertex_emulator import cli, wire
 
-at_ready = []
+at_ready = {}
 
 class StopWhenReady:
     def __init__(self, out):
         self.out = out
     def write(self, text):
         if "listening on" in text and not at_ready:
-            at_ready.extend(sys.modules)
+            service_class = sys.modules["vertex_emulator.service"].Service
+            at_ready.update(
+                modules=list(sys.modules),
+                frozen=gc.get_freeze_count(),
+                service_class_frozen=not any(item is service_class for item in gc.get_objects()),
+            )
             os.kill(os.getpid(), signal.SIGTERM)
         return self.out.write(text)
     def flush(self):
@@ -57,15 +62,20 @@ class StopWhenReady:
 
 wire.warm = lambda: None
 sys.stdout = StopWhenReady(sys.stdout)
-code = cli.main(["serve", "--port", "0"])
+sys.argv = ["vertex-emulator", "serve", "--port", "0"]
+try:
+    cli.program()
+except SystemExit as exit:
+    code = exit.code
 print(json.dumps({"code": code, "at_ready": at_ready, "at_exit": sorted(sys.modules)}))
 """
 
 
 @pytest.fixture(scope="module")
 def served_until_ready() -> dict[str, Any]:
-    """``vertex-emulator serve --port 0`` run for real in a fresh interpreter with the warm-up switched
-    off, stopped by SIGTERM as soon as it prints its ready line: the modules then, and at its exit."""
+    """``vertex-emulator serve --port 0`` run for real in a fresh interpreter (``cli.program``, as the
+    console script runs it) with the warm-up switched off, stopped by SIGTERM as soon as it prints
+    its ready line: the modules and the collector's state then, and the modules at its exit."""
     done = subprocess.run(
         [sys.executable, "-c", SERVE_UNTIL_READY], capture_output=True, text=True, check=True, timeout=60
     )
@@ -84,7 +94,7 @@ def test_serve_prints_its_ready_line_before_importing_what_it_does_not_serve_wit
 ) -> None:
     """The way to the ready line carries only what serves the API (README, "Performance"): none of
     these modules, nor any of their submodules, is imported by then."""
-    loaded = served_until_ready["at_ready"]
+    loaded = served_until_ready["at_ready"]["modules"]
     found = {
         name: why
         for name, why in NOT_ON_THE_WAY_TO_THE_READY_LINE.items()
@@ -174,9 +184,17 @@ def test_a_damaged_cache_is_replaced(cache: Path) -> None:
     assert descriptors.write_cache("v1") == path
 
 
-def test_the_command_modules_are_imported_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``serve`` imports everything while its command line is read; the collector waits meanwhile
-    (``cli.no_collection``) and is back on after it, also when reading stops with an exit."""
+def test_the_program_freezes_what_its_imports_made(served_until_ready: dict[str, Any]) -> None:
+    """In a process of its own, ``serve``'s start-up objects (its modules' classes among them) are
+    out of the cyclic collector's sight by the ready line (``cli._start_up_heap``)."""
+    at_ready = served_until_ready["at_ready"]
+    assert at_ready["service_class_frozen"]
+    assert at_ready["frozen"] > 20_000
+
+
+def test_main_leaves_a_callers_collector_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Called in another program's process (tests call ``cli.main``), nothing is frozen or paused,
+    also when reading the command line stops with an exit."""
     enabled: list[bool] = []
     build = cli.build_parser
 
@@ -185,7 +203,9 @@ def test_the_command_modules_are_imported_with_the_collector_paused(monkeypatch:
         return build(only)
 
     monkeypatch.setattr(cli, "build_parser", spying)
+    frozen = gc.get_freeze_count()
     with pytest.raises(SystemExit):
         cli.main(["serve", "--help"])
-    assert enabled == [False]
+    assert enabled == [True]
     assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
