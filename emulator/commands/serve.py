@@ -269,11 +269,14 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     server.start()
     print(f"vertex-emulator listening on {server.url}", flush=True)
-    threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
+    # What is left of the start runs one piece at a time, so that a request arriving meanwhile (the
+    # first health check, usually) shares the interpreter with one of them, not both: Cloud
+    # Storage's server, then the official message classes, which a create arriving first loads itself.
     if storage is not None:
         storage.start()
         print(f"vertex-emulator storage on {storage.url} (set {HOST_ENV}={storage.url})", flush=True)
     execution_options.announce(service)
+    threading.Thread(target=wire.warm, name="vertex-emulator-warm-up", daemon=True).start()
     stop.wait()
     server.stop()
     execution_options.close(service)
