@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import request
 
 from vertex_emulator import iam
-from vertex_emulator.http.options import options
+from vertex_emulator.http.options import HttpOptions, options
 from vertex_emulator.http.request import bearer_token, resource_path
 from vertex_emulator.http.routes import Route, Surface
 
@@ -29,8 +29,8 @@ def checked_resource() -> str:
     return "/".join(segments[:-1]) if len(segments) % 2 else path
 
 
-def authorize(route: Route) -> None:
-    policy = options().policy
+def authorize(route: Route, settings: HttpOptions) -> None:
+    policy = settings.policy
     if policy is None or route.surface is not Surface.API or route.permission is None:
         return
     policy.check(principal(), route.permission, checked_resource())
