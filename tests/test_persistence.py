@@ -76,6 +76,29 @@ def test_each_change_is_committed_before_the_call_returns_and_reads_write_nothin
     assert json.loads(body)["state"] == "JOB_STATE_CANCELLING"
 
 
+def test_a_call_writes_the_rows_it_changed_and_no_other(tmp_path: Path) -> None:
+    """A write is the changed records' rows and the globals row (sequence, id counter); the resource a
+    job holds replicas of is marked changed, but only its derived accounting moved, so its row is
+    not rewritten; a read writes nothing, unless transitions came due before it."""
+    service = new_service(job_duration=None)
+    kept = store.attach(service, tmp_path)
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool()]})
+    start = (kept.commits, kept.rows_written)
+
+    def written() -> tuple[int, int]:
+        return kept.commits - start[0], kept.rows_written - start[1]
+
+    created = service.create_job(PARENT, job_body(), "v1")
+    assert written() == (1, 2)
+    assert service.get_job(created.name).state == "JOB_STATE_RUNNING"
+    assert written() == (2, 4)
+    service.get_job(created.name)
+    service.get_resource(f"{PARENT}/persistentResources/demo")
+    assert written() == (2, 4)
+    service.cancel_job(created.name)
+    assert written() == (3, 6)
+
+
 def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
