@@ -68,7 +68,17 @@ class StoreError(Exception):
 
 
 def _text(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    """The canonical text of a row (keys sorted, so equal data is equal text), by orjson: a write
+    serialises every record its call reached, and orjson does it in a tenth of the standard
+    library's time. What orjson refuses (an integer beyond 64 bits, a lone surrogate, which an
+    imported snapshot may carry in a free-form field) is written by the standard library instead;
+    both read back the same."""
+    import orjson  # only a data dir needs it: ``serve`` without one starts without it
+
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
 def _steady(data: dict[str, Any]) -> str:

@@ -139,6 +139,29 @@ def test_reset_and_import_are_persisted(tmp_path: Path) -> None:
     assert third.export_state() == snapshot
 
 
+def test_what_json_carries_and_orjson_refuses_survives_a_restart_and_nan_is_refused(tmp_path: Path) -> None:
+    """The data dir is written by orjson, which refuses integers beyond 64 bits and lone surrogates
+    (the standard library writes those rows) and would write NaN as null (a snapshot carrying one is
+    refused, naming where)."""
+    service = new_service(job_duration=None)
+    kept = store.attach(service, tmp_path)
+    names = _busy(service)
+    state = service.export_state()
+    job = next(item for item in state["customJobs"] if item["name"] == names["held"])
+    job["spec"]["labels"] = {"huge": 2**70, "odd": "\ud800", "fine": "\u00e9"}
+    service.import_state(state)
+    kept.close()
+    again = new_service(job_duration=None)
+    kept = store.attach(again, tmp_path)
+    assert again.export_state() == state
+
+    job["spec"]["labels"] = {"ratio": [1.5, float("nan")]}
+    with pytest.raises(ApiError) as refused:
+        again.import_state(state)
+    assert refused.value.violations[0].field == f"customJobs[{state['customJobs'].index(job)}].spec.labels.ratio[1]"
+    kept.close()
+
+
 def test_a_data_dir_in_use_is_refused(tmp_path: Path) -> None:
     store.attach(new_service(), tmp_path)
     with pytest.raises(store.StoreError, match="another emulator is using this data dir"):
