@@ -238,18 +238,25 @@ class Store:
         self._steady = steady
 
     def _write(self, upserts: list[tuple[str, str, str]], deletes: list[tuple[str]], globals_text: str) -> None:
-        """One transaction; the globals row is updated in place (a replace would also rewrite its key's index)."""
-        with self._db:
-            self._db.execute("BEGIN")
+        """One transaction. Its statements, COMMIT included, are the connection's cached ones
+        (``Connection.commit`` would compile COMMIT again each time); the globals row is updated in
+        place (a replace would also rewrite its key's index)."""
+        db = self._db
+        db.execute("BEGIN")
+        try:
             if upserts:
-                self._db.executemany(
+                db.executemany(
                     "INSERT INTO objects (name, collection, body) VALUES (?, ?, ?) "
                     "ON CONFLICT (name) DO UPDATE SET collection = excluded.collection, body = excluded.body",
                     upserts,
                 )
             if deletes:
-                self._db.executemany("DELETE FROM objects WHERE name = ?", deletes)
-            self._db.execute("UPDATE meta SET value = ? WHERE key = 'globals'", (globals_text,))
+                db.executemany("DELETE FROM objects WHERE name = ?", deletes)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'globals'", (globals_text,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
 
     def close(self) -> None:
         """Stop writing and let another emulator use the data dir; everything is already committed."""

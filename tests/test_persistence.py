@@ -122,6 +122,33 @@ def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
     assert again.get_job(names["held"]).state == "JOB_STATE_CANCELLING"
 
 
+def test_a_write_failing_midway_leaves_the_data_dir_as_it_was_and_is_retried(tmp_path: Path) -> None:
+    """The job's row is written, then the globals row fails: the transaction is rolled back whole,
+    and the next call writes both."""
+    service = new_service(job_duration=None, cancel_delay=5)
+    kept = store.attach(service, tmp_path)
+    names = _busy(service)
+    other = sqlite3.connect(tmp_path / store.DATABASE, isolation_level=None)
+
+    def rows() -> list[tuple[str, str]]:
+        return other.execute(
+            "SELECT name, body FROM objects UNION ALL SELECT key, value FROM meta ORDER BY 1"
+        ).fetchall()
+
+    before = rows()
+    other.execute("CREATE TRIGGER full BEFORE UPDATE ON meta BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+    with pytest.raises(ApiError, match="database or disk is full") as failed:
+        service.cancel_job(names["held"])
+    assert failed.value.code is Code.UNAVAILABLE
+    assert rows() == before
+    other.execute("DROP TRIGGER full")
+    service.list_jobs(PARENT, None, None, None)
+    body = other.execute("SELECT body FROM objects WHERE name = ?", (names["held"],)).fetchone()[0]
+    assert json.loads(body)["state"] == "JOB_STATE_CANCELLING"
+    other.close()
+    kept.close()
+
+
 def test_reset_and_import_are_persisted(tmp_path: Path) -> None:
     service = new_service()
     kept = store.attach(service, tmp_path)
