@@ -9,6 +9,7 @@ before a byte of them is read. Which routes are the control API is the route's `
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from flask import request
@@ -16,8 +17,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from vertex_emulator.errors import ApiError, Code
 from vertex_emulator.http.options import options
-from vertex_emulator.http.request import MAX_BODY_BYTES, bearer_token, current_route, json_name
-from vertex_emulator.http.routes import Surface
+from vertex_emulator.http.request import MAX_BODY_BYTES, bearer_token, json_name
+from vertex_emulator.http.routes import Route, Surface
 
 ALWAYS_OPEN = frozenset({"Health"})
 """Summaries of the control routes that stay open whatever ``--control`` says."""
@@ -42,11 +43,14 @@ SYSTEM_PARAMETERS = frozenset(
 """Google's system parameters, accepted on every method of the real API (gcloud sends ``trace``)."""
 
 
-def refuse_early() -> None:
+def refuse_oversized() -> None:
+    """A body over the limit is refused from its Content-Length, on any URL, before a byte is read."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
-    route = current_route()
-    if route is None or route.surface is not Surface.CONTROL or route.summary in ALWAYS_OPEN:
+
+
+def refuse_closed_control(route: Route) -> None:
+    if route.surface is not Surface.CONTROL or route.summary in ALWAYS_OPEN:
         return
     settings = options()
     if not settings.control:
@@ -65,15 +69,14 @@ def refuse_early() -> None:
         )
 
 
-def refuse_unknown_query() -> None:
+def refuse_unknown_query(route: Route) -> None:
     """Query parameters the route does not bind are refused, as Google's front end refuses them.
 
     A bound field is accepted by its proto name and by its JSON name (``page_size``, ``pageSize``).
     """
-    route = current_route()
-    if route is None:
+    if not request.query_string:
         return
-    allowed = {*route.query, *map(json_name, route.query)}
+    allowed = _accepted(route.query)
     for name in request.args:
         if name not in allowed and name not in SYSTEM_PARAMETERS:
             raise ApiError(
@@ -81,3 +84,9 @@ def refuse_unknown_query() -> None:
                 f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter. '
                 f"Field '{name}' could not be found in request message.",
             )
+
+
+@functools.cache
+def _accepted(query: tuple[str, ...]) -> frozenset[str]:
+    """The names a route's query parameters are bound by: each proto name and its JSON name."""
+    return frozenset({*query, *map(json_name, query)})
