@@ -167,6 +167,9 @@ def _check(value: Any, hint: Any, path: str) -> Any:
     """``value`` if it has the type ``hint`` names (as JSON can carry it), else INVALID_ARGUMENT."""
     origin, args = get_origin(hint), get_args(hint)
     if hint is Any:
+        where = _non_finite(value)
+        if where is not None:
+            raise bad_field(f"{path}{where}", f"{path}{where} must be a finite number: JSON has no NaN or infinity.")
         return value
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
@@ -186,6 +189,26 @@ def _check(value: Any, hint: Any, path: str) -> Any:
         items = [_check(item, args[0], f"{path}[{index}]") for index, item in enumerate(value)]
         return tuple(items) if origin is tuple else items
     raise bad_field(path, f"{path} must be {_describe(hint)}, not {value!r}.")
+
+
+def _non_finite(value: Any) -> str | None:
+    """Where in a free-form value (``Any``) a NaN or an infinity is, as a path suffix, or None.
+
+    Python's JSON reader accepts them, JSON does not: the data dir's writer (orjson) would write
+    null, and a restart would not give back what was imported."""
+    if type(value) is float:
+        return None if math.isfinite(value) else ""
+    if type(value) is dict:
+        for key, item in value.items():
+            found = _non_finite(item)
+            if found is not None:
+                return f".{key}{found}"
+    elif type(value) is list:
+        for index, item in enumerate(value):
+            found = _non_finite(item)
+            if found is not None:
+                return f"[{index}]{found}"
+    return None
 
 
 def _describe(hint: Any) -> str:

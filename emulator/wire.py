@@ -18,7 +18,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from vertex_emulator import descriptors
+from vertex_emulator import canonical, descriptors
 from vertex_emulator.domain.specs import snake
 from vertex_emulator.errors import ApiError, bad_field
 from vertex_emulator.versions import VERSIONS
@@ -64,14 +64,19 @@ def _json_format() -> Any:
 def parse(version: str, message: str, body: Any, path: str | None = None) -> dict[str, Any]:
     """Validate ``body`` as ``message`` of ``version`` and return its canonical dict.
 
+    The common shapes are made in one walk (``canonical``), anything else by protobuf's parser,
+    which alone words refusals.
     ``path`` is where the message sits when it is not a request's body (a CustomJobSpec inside a
     pipeline's ``training_task_inputs``): errors name their field from there.
     """
     where = path or REQUEST_FIELD.get(message, snake(message))
     if not isinstance(body, Mapping):
         raise bad_field(where, "Invalid JSON payload received. Expected an object.")
-    json_format = _json_format()
     cls = message_class(version, message)
+    made = canonical.canonical(cls.DESCRIPTOR, body)
+    if made is not None:
+        return made
+    json_format = _json_format()
     pb = cls()
     try:
         json_format.ParseDict(body, pb)

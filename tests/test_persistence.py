@@ -76,6 +76,29 @@ def test_each_change_is_committed_before_the_call_returns_and_reads_write_nothin
     assert json.loads(body)["state"] == "JOB_STATE_CANCELLING"
 
 
+def test_a_call_writes_the_rows_it_changed_and_no_other(tmp_path: Path) -> None:
+    """A write is the changed records' rows and the globals row (sequence, id counter); the resource a
+    job holds replicas of is marked changed, but only its derived accounting moved, so its row is
+    not rewritten; a read writes nothing, unless transitions came due before it."""
+    service = new_service(job_duration=None)
+    kept = store.attach(service, tmp_path)
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool()]})
+    start = (kept.commits, kept.rows_written)
+
+    def written() -> tuple[int, int]:
+        return kept.commits - start[0], kept.rows_written - start[1]
+
+    created = service.create_job(PARENT, job_body(), "v1")
+    assert written() == (1, 2)
+    assert service.get_job(created.name).state == "JOB_STATE_RUNNING"
+    assert written() == (2, 4)
+    service.get_job(created.name)
+    service.get_resource(f"{PARENT}/persistentResources/demo")
+    assert written() == (2, 4)
+    service.cancel_job(created.name)
+    assert written() == (3, 6)
+
+
 def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -99,6 +122,33 @@ def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
     assert again.get_job(names["held"]).state == "JOB_STATE_CANCELLING"
 
 
+def test_a_write_failing_midway_leaves_the_data_dir_as_it_was_and_is_retried(tmp_path: Path) -> None:
+    """The job's row is written, then the globals row fails: the transaction is rolled back whole,
+    and the next call writes both."""
+    service = new_service(job_duration=None, cancel_delay=5)
+    kept = store.attach(service, tmp_path)
+    names = _busy(service)
+    other = sqlite3.connect(tmp_path / store.DATABASE, isolation_level=None)
+
+    def rows() -> list[tuple[str, str]]:
+        return other.execute(
+            "SELECT name, body FROM objects UNION ALL SELECT key, value FROM meta ORDER BY 1"
+        ).fetchall()
+
+    before = rows()
+    other.execute("CREATE TRIGGER full BEFORE UPDATE ON meta BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+    with pytest.raises(ApiError, match="database or disk is full") as failed:
+        service.cancel_job(names["held"])
+    assert failed.value.code is Code.UNAVAILABLE
+    assert rows() == before
+    other.execute("DROP TRIGGER full")
+    service.list_jobs(PARENT, None, None, None)
+    body = other.execute("SELECT body FROM objects WHERE name = ?", (names["held"],)).fetchone()[0]
+    assert json.loads(body)["state"] == "JOB_STATE_CANCELLING"
+    other.close()
+    kept.close()
+
+
 def test_reset_and_import_are_persisted(tmp_path: Path) -> None:
     service = new_service()
     kept = store.attach(service, tmp_path)
@@ -114,6 +164,29 @@ def test_reset_and_import_are_persisted(tmp_path: Path) -> None:
     third = new_service()
     store.attach(third, tmp_path)
     assert third.export_state() == snapshot
+
+
+def test_what_json_carries_and_orjson_refuses_survives_a_restart_and_nan_is_refused(tmp_path: Path) -> None:
+    """The data dir is written by orjson, which refuses integers beyond 64 bits and lone surrogates
+    (the standard library writes those rows) and would write NaN as null (a snapshot carrying one is
+    refused, naming where)."""
+    service = new_service(job_duration=None)
+    kept = store.attach(service, tmp_path)
+    names = _busy(service)
+    state = service.export_state()
+    job = next(item for item in state["customJobs"] if item["name"] == names["held"])
+    job["spec"]["labels"] = {"huge": 2**70, "odd": "\ud800", "fine": "\u00e9"}
+    service.import_state(state)
+    kept.close()
+    again = new_service(job_duration=None)
+    kept = store.attach(again, tmp_path)
+    assert again.export_state() == state
+
+    job["spec"]["labels"] = {"ratio": [1.5, float("nan")]}
+    with pytest.raises(ApiError) as refused:
+        again.import_state(state)
+    assert refused.value.violations[0].field == f"customJobs[{state['customJobs'].index(job)}].spec.labels.ratio[1]"
+    kept.close()
 
 
 def test_a_data_dir_in_use_is_refused(tmp_path: Path) -> None:

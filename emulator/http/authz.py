@@ -11,9 +11,9 @@ from __future__ import annotations
 from flask import request
 
 from vertex_emulator import iam
-from vertex_emulator.http.options import options
-from vertex_emulator.http.request import bearer_token, current_route, resource_path
-from vertex_emulator.http.routes import Surface
+from vertex_emulator.http.options import HttpOptions, options
+from vertex_emulator.http.request import bearer_token, resource_path
+from vertex_emulator.http.routes import Route, Surface
 
 
 def principal() -> str:
@@ -29,10 +29,9 @@ def checked_resource() -> str:
     return "/".join(segments[:-1]) if len(segments) % 2 else path
 
 
-def authorize() -> None:
-    route = current_route()
-    policy = options().policy
-    if route is None or route.surface is not Surface.API or route.permission is None or policy is None:
+def authorize(route: Route, settings: HttpOptions) -> None:
+    policy = settings.policy
+    if policy is None or route.surface is not Surface.API or route.permission is None:
         return
     policy.check(principal(), route.permission, checked_resource())
 

@@ -20,15 +20,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Request, Response, current_app
 
 from vertex_emulator.clock import parse_duration
 from vertex_emulator.errors import ApiError, Code, bad_field
 from vertex_emulator.http.rendering import reply
-from vertex_emulator.http.request import current_route, json_body, resource_path
-from vertex_emulator.http.routes import Surface
+from vertex_emulator.http.request import json_body, resource_path
+from vertex_emulator.http.routes import Route, Surface
 
 HEADER = "X-Vertex-Emulator-Fault"
+HEADER_ENVIRON = "HTTP_" + HEADER.upper().replace("-", "_")
+"""Where WSGI keeps the header, read there without building the request's header view."""
 MAX_STALL_SECONDS = 30.0
 MAX_COUNT = 10_000
 
@@ -134,6 +136,11 @@ class Faults:
             self._items.append(fault)
             return fault
 
+    def __bool__(self) -> bool:
+        """Whether any fault is registered: read without the lock, as a request that races an ``add``
+        may run before it either way."""
+        return bool(self._items)
+
     def take(self, method: str, name: str) -> Fault | None:
         """The first fault matching a call, used up by one."""
         with self._lock:
@@ -158,14 +165,17 @@ def registry() -> Faults:
     return current_app.extensions["vertex_emulator_faults"]
 
 
-def inject() -> None:
-    """The before-request hook: apply a header fault or the first registered fault that matches."""
-    route = current_route()
-    if route is None or route.surface is not Surface.API:
+def inject(route: Route, current: Request, faults: Faults) -> None:
+    """Apply a header fault or the first registered fault that matches the request to ``route``."""
+    if route.surface is not Surface.API:
         return
-    faults = registry()
-    header = request.headers.get(HEADER)
-    fault = parse_fault(parse_header(header), "header") if header else faults.take(route.summary, resource_path())
+    header = current.environ.get(HEADER_ENVIRON)
+    if header:
+        fault: Fault | None = parse_fault(parse_header(header), "header")
+    elif faults:
+        fault = faults.take(route.summary, resource_path())
+    else:
+        return
     if fault is None:
         return
     if fault.stall:

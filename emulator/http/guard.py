@@ -9,15 +9,16 @@ before a byte of them is read. Which routes are the control API is the route's `
 
 from __future__ import annotations
 
+import functools
 import secrets
 
-from flask import request
+from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from vertex_emulator.errors import ApiError, Code
-from vertex_emulator.http.options import options
-from vertex_emulator.http.request import MAX_BODY_BYTES, bearer_token, current_route, json_name
-from vertex_emulator.http.routes import Surface
+from vertex_emulator.http.options import HttpOptions
+from vertex_emulator.http.request import MAX_BODY_BYTES, bearer_token, json_name
+from vertex_emulator.http.routes import Route, Surface
 
 ALWAYS_OPEN = frozenset({"Health"})
 """Summaries of the control routes that stay open whatever ``--control`` says."""
@@ -42,21 +43,24 @@ SYSTEM_PARAMETERS = frozenset(
 """Google's system parameters, accepted on every method of the real API (gcloud sends ``trace``)."""
 
 
-def refuse_early() -> None:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+def refuse_oversized(current: Request) -> None:
+    """A body over the limit is refused from its Content-Length, on any URL, before a byte is read."""
+    length = current.content_length
+    if length is not None and length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
-    route = current_route()
-    if route is None or route.surface is not Surface.CONTROL or route.summary in ALWAYS_OPEN:
+
+
+def refuse_closed_control(route: Route, current: Request, settings: HttpOptions) -> None:
+    if route.surface is not Surface.CONTROL or route.summary in ALWAYS_OPEN:
         return
-    settings = options()
     if not settings.control:
         raise ApiError(
-            Code.NOT_FOUND, f"The URL {request.path} is not served: the control API is off (serve --control off)."
+            Code.NOT_FOUND, f"The URL {current.path} is not served: the control API is off (serve --control off)."
         )
     expected = settings.control_token
     if expected is None:
         return
-    given = request.headers.get(TOKEN_HEADER) or bearer_token() or ""
+    given = current.headers.get(TOKEN_HEADER) or bearer_token() or ""
     if not secrets.compare_digest(given.encode(), expected.encode()):
         raise ApiError(
             Code.PERMISSION_DENIED,
@@ -65,19 +69,24 @@ def refuse_early() -> None:
         )
 
 
-def refuse_unknown_query() -> None:
+def refuse_unknown_query(route: Route, current: Request) -> None:
     """Query parameters the route does not bind are refused, as Google's front end refuses them.
 
     A bound field is accepted by its proto name and by its JSON name (``page_size``, ``pageSize``).
     """
-    route = current_route()
-    if route is None:
+    if not current.environ.get("QUERY_STRING"):
         return
-    allowed = {*route.query, *map(json_name, route.query)}
-    for name in request.args:
+    allowed = _accepted(route.query)
+    for name in current.args:
         if name not in allowed and name not in SYSTEM_PARAMETERS:
             raise ApiError(
                 Code.INVALID_ARGUMENT,
                 f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter. '
                 f"Field '{name}' could not be found in request message.",
             )
+
+
+@functools.cache
+def _accepted(query: tuple[str, ...]) -> frozenset[str]:
+    """The names a route's query parameters are bound by: each proto name and its JSON name."""
+    return frozenset({*query, *map(json_name, query)})

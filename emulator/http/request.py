@@ -1,4 +1,4 @@
-"""The request as the views and hooks read it: the route it matched, its body, query, token and name.
+"""The request as the views and hooks read it: its body, query, token and the name it is about.
 
 Only accessors of the current Flask request and app live here (nothing is answered), so views,
 hooks and the error handlers all read the request the same way without importing each other.
@@ -15,7 +15,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from vertex_emulator.errors import ApiError, Code, invalid_argument
 
 if TYPE_CHECKING:
-    from vertex_emulator.http.routes import Route
     from vertex_emulator.service import Service
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -24,13 +23,6 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 
 def service() -> Service:
     return current_app.extensions["vertex_emulator"]
-
-
-def current_route() -> Route | None:
-    """The ``Route`` the request matched, or None when it matched none (a 404 or 405 to come)."""
-    if request.url_rule is None:
-        return None
-    return current_app.extensions["vertex_emulator_routes"].get(request.url_rule.endpoint)
 
 
 def resource_path() -> str:
