@@ -30,9 +30,7 @@ def mostly(valid: st.SearchStrategy[Any], odd: st.SearchStrategy[Any]) -> st.Sea
 
 INTEGERS = mostly(
     st.integers(min_value=-(2**31), max_value=2**32) | st.integers(min_value=0, max_value=2**40).map(str),
-    st.integers(min_value=-(2**64), max_value=2**65)
-    .map(lambda number: st.sampled_from([number, str(number)]))
-    .flatmap(lambda chosen: chosen)
+    st.integers(min_value=-(2**64), max_value=2**65).flatmap(lambda number: st.sampled_from([number, str(number)]))
     | st.sampled_from(["007", "-0", "+1", "1 ", "1_000", "0x10", "", "1.0", "1e3", 1.0, 1.5, -2.0, True, False]),
 )
 DOUBLES = mostly(
