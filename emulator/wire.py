@@ -66,6 +66,7 @@ def parse(version: str, message: str, body: Any, path: str | None = None) -> dic
 
     The common shapes are made in one walk (``canonical``), anything else by protobuf's parser,
     which alone words refusals.
+
     ``path`` is where the message sits when it is not a request's body (a CustomJobSpec inside a
     pipeline's ``training_task_inputs``): errors name their field from there.
     """
