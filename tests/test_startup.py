@@ -35,6 +35,8 @@ NOT_ON_THE_WAY_TO_THE_READY_LINE = {
     "vertex_emulator.runner.execution": "needed with --execution local only",
     "subprocess": "needed with --execution local only",
     "vertex_emulator.runner.logs": "needed by the first entries:list call only",
+    "vertex_emulator.snapshot": "needed by --import, --export-on-exit and the calls on the whole state only",
+    "vertex_emulator.domain.filters": "needed by the first list call with a filter only",
 }
 """What a default ``serve --port 0`` must not have imported when it prints its ready line, and why."""
 
