@@ -47,6 +47,9 @@ class Scope:
 class Records:
     def __init__(self, changed: set[str] | None = None) -> None:
         self.scopes: dict[names.Scope, Scope] = {}
+        self.named: dict[str, Any] = {}
+        """Every record by its full name: what each lookup by name reads (a create looks up four,
+        a get one), without parsing the name into its scope and collection first."""
         self.changed: set[str] = set() if changed is None else changed
         """Names of the records added, removed or marked since the store last took them."""
 
@@ -58,11 +61,7 @@ class Records:
 
     def find(self, name: str, record_type: type[R] | None = None) -> R | None:
         """The record of that name (of that type, when given), or None."""
-        parsed = names.parse(name)
-        if parsed is None:
-            return None
-        scope = self.scopes.get(parsed[0])
-        found = scope.of(parsed[1]).get(name) if scope is not None else None
+        found = self.named.get(name)
         if record_type is not None and not isinstance(found, record_type):
             return None
         return found
@@ -100,6 +99,7 @@ class Records:
         scope = self.scope(names.scope_of(record.name))
         scope.of(collection)[record.name] = record
         scope.order[collection].add(record.seq, record)
+        self.named[record.name] = record
         self.changed.add(record.name)
 
     def remove(self, record: Any) -> None:
@@ -107,6 +107,7 @@ class Records:
         scope = self.scope(names.scope_of(record.name))
         del scope.of(collection)[record.name]
         scope.order[collection].remove(record.seq)
+        del self.named[record.name]
         self.changed.add(record.name)
 
     def mark(self, record: Any) -> None:
@@ -138,5 +139,7 @@ class Records:
         """Forget every scope (or those of one project); returns the names forgotten."""
         doomed = [key for key in self.scopes if project is None or key[0] == project]
         gone = [name for key in doomed for name in self.scopes.pop(key).names()]
+        for name in gone:
+            del self.named[name]
         self.changed.update(gone)
         return gone
