@@ -74,6 +74,17 @@ def test_update_keeps_no_reference_to_the_callers_body() -> None:
     assert service.get_resource(name).render()["resourcePools"][0]["replicaCount"] == "3"
 
 
+def test_a_created_job_keeps_no_reference_to_the_callers_body_unless_given_it() -> None:
+    """A caller's body is copied; one handed over (``adopt``: an HTTP view's parse) becomes the spec."""
+    service = new_service()
+    body = job_body(resource_id=None)
+    kept = service.create_job(PARENT, body, "v1")
+    body["jobSpec"]["workerPoolSpecs"][0]["replicaCount"] = "9"
+    assert kept.spec["jobSpec"]["workerPoolSpecs"][0]["replicaCount"] == "1"
+    given = job_body(resource_id=None)
+    assert service.create_job(PARENT, given, "v1", adopt=True).spec is given
+
+
 def _queued_job(service: Service) -> str:
     service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool(replicaCount="1")]})
     service.create_job(PARENT, job_body(), "v1")

@@ -36,9 +36,13 @@ class JobCalls(Core):
         *,
         owner: str | None = None,
         wait_for_room: bool = False,
+        adopt: bool = False,
     ) -> CustomJob:
+        """``adopt``: ``body`` is the caller's to give away (an HTTP view's, parsed for this request
+        alone), so it becomes the job's spec as it is; any other body is copied, so that the
+        caller's later changes never reach the stored job."""
         names.scope_of_parent(parent)
-        spec = jobs.normalize(copy_json(body))
+        spec = jobs.normalize(body if adopt else copy_json(body))
         resource = None
         resource_id = spec["jobSpec"].get("persistentResourceId")
         if resource_id:

@@ -74,7 +74,8 @@ def reboot_resource(version: str, project: str, location: str, resource: str) ->
 def create_job(version: str, project: str, location: str) -> Response:
     body = wire.parse(version, "CustomJob", json_body())
     authorize_act_as(body.get("jobSpec", {}).get("serviceAccount"))
-    return reply(_job_json(service().create_job(names.parent(project, location), body, version), version))
+    job = service().create_job(names.parent(project, location), body, version, adopt=True)
+    return reply(_job_json(job, version))
 
 
 def list_jobs(version: str, project: str, location: str) -> Response:
