@@ -76,19 +76,28 @@ def test_each_change_is_committed_before_the_call_returns_and_reads_write_nothin
     assert json.loads(body)["state"] == "JOB_STATE_CANCELLING"
 
 
+def _marked(service: Service) -> list[set[str]]:
+    """The names each call marked for the store, call by call (a listener sees them before they are cleared)."""
+    seen: list[set[str]] = []
+    service.listeners.insert(0, lambda: seen.append(set(service.changes())))
+    return seen
+
+
 def test_a_call_writes_the_rows_it_changed_and_no_other(tmp_path: Path) -> None:
     """A write is the changed records' rows and the globals row (sequence, id counter); the resource a
-    job holds replicas of is marked changed, but only its derived accounting moved, so its row is
-    not rewritten; a read writes nothing, unless transitions came due before it."""
+    job holds replicas of is not even marked (only its accounting moved, which is rebuilt from the
+    jobs, never stored); a read writes nothing, unless transitions came due before it."""
     service = new_service(job_duration=None)
     kept = store.attach(service, tmp_path)
     service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool()]})
     start = (kept.commits, kept.rows_written)
+    marked = _marked(service)
 
     def written() -> tuple[int, int]:
         return kept.commits - start[0], kept.rows_written - start[1]
 
     created = service.create_job(PARENT, job_body(), "v1")
+    assert marked == [{created.name}]
     assert written() == (1, 2)
     assert service.get_job(created.name).state == "JOB_STATE_RUNNING"
     assert written() == (2, 4)
@@ -97,6 +106,37 @@ def test_a_call_writes_the_rows_it_changed_and_no_other(tmp_path: Path) -> None:
     assert written() == (2, 4)
     service.cancel_job(created.name)
     assert written() == (3, 6)
+
+
+def test_an_autoscaled_pool_growing_and_shrinking_back_writes_its_resource(tmp_path: Path) -> None:
+    """``provisioned`` is the one field of a resource that its jobs move and that is stored: a job
+    that makes an autoscaled pool grow marks and writes the resource, its end (back to the
+    minimum) too, and a restart in between restores the grown pool."""
+    service = new_service(job_duration=None, cancel_delay=5)
+    kept = store.attach(service, tmp_path)
+    pool = demo_pool(replicaCount="1", autoscalingSpec={"minReplicaCount": "1", "maxReplicaCount": "4"})
+    resource = service.seed_resource(PARENT, "demo", {"resourcePools": [pool]}).name
+    marked = _marked(service)
+    small = service.create_job(PARENT, job_body(replicas=1), "v1")
+    assert small.name in marked[-1] and resource not in marked[-1]
+    big = service.create_job(PARENT, job_body(replicas=3), "v1")
+    assert big.name in marked[-1] and resource in marked[-1]
+    assert service.peek(resource).provisioned == {"k80-pool": 4}
+    service.advance(60)
+    kept.close()
+
+    again = new_service(job_duration=None, cancel_delay=5)
+    kept = store.attach(again, tmp_path)
+    assert again.peek(resource).provisioned == {"k80-pool": 4}
+    marked = _marked(again)
+    again.cancel_job(small.name)
+    assert marked[-1] == {small.name}
+    rows = kept.rows_written
+    again.finish_job(big.name, "JOB_STATE_SUCCEEDED")
+    assert again.peek(resource).provisioned == {"k80-pool": 1}
+    assert marked[-1] == {big.name, resource}
+    assert kept.rows_written - rows == 3
+    kept.close()
 
 
 def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
