@@ -81,6 +81,22 @@ def _text(data: Any) -> str:
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
+def _row(record: Any) -> str:
+    """The text of a record's row: its ``snapshot.dump`` as JSON. A record stored verbatim (every
+    kind but the resource, whose accounting is derived) is handed to orjson as the dataclass it is,
+    which writes its fields in their order and the dicts inside sorted, in half the time of making
+    the dump first; the text stays the same for the same record, which is all the comparison with
+    the last written text needs, and it reads back as the dump."""
+    import orjson
+
+    if snapshot.verbatim(type(record)):
+        try:
+            return orjson.dumps(record, option=orjson.OPT_SORT_KEYS).decode()
+        except orjson.JSONEncodeError:
+            pass
+    return _text(snapshot.dump(record))
+
+
 def _steady(data: dict[str, Any]) -> str:
     """The globals row as far as it matters: a real clock's instant alone is no reason to write.
     With a manual clock it is the row's text itself."""
@@ -176,7 +192,7 @@ class Store:
         with self.service.lock:
             self.service.install(state)
             self.service.changes().clear()
-            self._known = {record.name: _text(snapshot.dump(record)) for record in self.service.records()}
+            self._known = {record.name: _row(record) for record in self.service.records()}
         self._steady = _steady(json.loads(meta["globals"]))
         self.restored = True
 
@@ -214,7 +230,7 @@ class Store:
                 if name in self._known:
                     deletes.append((name,))
                 continue
-            text = _text(snapshot.dump(record))
+            text = _row(record)
             if self._known.get(name) != text:
                 upserts.append((name, snapshot.collection_of(record), text))
         data = snapshot.globals_json(service.state(with_records=False))

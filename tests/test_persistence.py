@@ -139,6 +139,22 @@ def test_an_autoscaled_pool_growing_and_shrinking_back_writes_its_resource(tmp_p
     kept.close()
 
 
+def test_each_row_reads_back_as_its_record_dump(tmp_path: Path) -> None:
+    """Rows of records stored verbatim are written from the dataclass itself (orjson), a resource's
+    from its dump, without its accounting: every row parses to the record's snapshot form."""
+    service = new_service(job_duration=None, provision_delay=5)
+    kept = store.attach(service, tmp_path)
+    _busy(service)
+    rows = dict(sqlite3.connect(tmp_path / store.DATABASE).execute("SELECT name, body FROM objects").fetchall())
+    records = list(service.records())
+    assert {type(record).__name__ for record in records} == {"PersistentResource", "CustomJob", "Operation"}
+    assert sorted(rows) == sorted(record.name for record in records)
+    for record in records:
+        assert json.loads(rows[record.name]) == json.loads(json.dumps(snapshot.dump(record)))
+    assert not snapshot.verbatim(type(service.peek(f"{PARENT}/persistentResources/demo")))
+    kept.close()
+
+
 def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
