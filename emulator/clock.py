@@ -6,6 +6,7 @@ run deterministic: nothing moves until a test says so.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from datetime import UTC, datetime
@@ -60,15 +61,18 @@ def is_manual(clock: Clock) -> TypeGuard[ManualClock]:
     return isinstance(clock, ManualClock)
 
 
+@functools.lru_cache(maxsize=4096)
 def rfc3339(instant: float) -> str:
-    """A timestamp as proto3 JSON writes it: UTC, ``Z``, and 0, 3 or 6 fraction digits."""
+    """A timestamp as proto3 JSON writes it: UTC, ``Z``, and 0, 3 or 6 fraction digits.
+
+    Kept for the last instants asked: every read of a record writes its times again, the same few
+    instants over and over (a create and the gets that poll it), and writing one costs more than
+    the rest of a job's rendering.
+    """
     moment = datetime.fromtimestamp(instant, UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond % 1000:
-        return f"{text}.{moment.microsecond:06d}Z"
-    if moment.microsecond:
-        return f"{text}.{moment.microsecond // 1000:03d}Z"
-    return f"{text}Z"
+    micro = moment.microsecond
+    digits = "microseconds" if micro % 1000 else "milliseconds" if micro else "seconds"
+    return f"{moment.replace(tzinfo=None).isoformat(timespec=digits)}Z"
 
 
 def parse_rfc3339(text: str) -> float:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
-from werkzeug.routing import Rule
+from werkzeug.routing import Rule, matcher
 
 from tests.conftest import PARENT
 from vertex_emulator.client.inprocess import RefusedHost, mock_vertex
@@ -115,6 +116,33 @@ def test_other_hosts_are_refused_and_recorded(session: requests.Session) -> None
 
 
 _REAL_SEND = HTTPAdapter.send
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/projects/p/locations/l/customJobs/7"),
+        ("POST", "/v1/projects/p/locations/l/customJobs"),
+        ("POST", "/v1beta1/projects/p/locations/l/persistentResources/r:reboot"),
+        ("POST", "/v1/projects/p/locations/l/hyperparameterTuningJobs/7:cancel"),
+    ],
+)
+def test_a_url_is_matched_a_segment_at_a_time(monkeypatch: pytest.MonkeyPatch, method: str, path: str) -> None:
+    """At most one pattern tried per segment, not one per rule: werkzeug matches the rest of the
+    path as one regex per rule, rule after rule, once a converter may span segments (``IdConverter``)."""
+    tried: list[str] = []
+
+    class CountingRe:
+        def __getattr__(self, name: str) -> object:
+            return getattr(re, name)
+
+        def compile(self, pattern: str) -> re.Pattern[str]:
+            tried.append(pattern)
+            return re.compile(pattern)
+
+    monkeypatch.setattr(matcher, "re", CountingRe())
+    routing().url_map.bind("localhost").match(path, method)
+    assert 0 < len(tried) < path.count("/"), tried
 
 
 def test_url_builders_compiled_on_first_use_build_as_werkzeug_does() -> None:

@@ -373,6 +373,7 @@ def _accounting_holds(state: dict[str, Any], api: Api) -> None:
         if live and job["waiting"]:
             assert api("GET", f"v1/{job['name']}")["state"] == "JOB_STATE_QUEUED"
         elif live:
+            assert len(job["placement"]) == len(job["spec"]["jobSpec"]["workerPoolSpecs"]), job
             for worker, pool in zip(job["spec"]["jobSpec"]["workerPoolSpecs"], job["placement"], strict=True):
                 if pool:
                     key = (job["resource"], pool)

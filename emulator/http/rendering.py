@@ -9,14 +9,13 @@ request names, when it was stored from the other one, and encoded outside the lo
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Protocol
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from vertex_emulator import wire
+from vertex_emulator import jsontext, wire
 from vertex_emulator.domain import operations
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.errors import ApiError, Code
@@ -36,7 +35,7 @@ class Rendered(Protocol):
 
 
 def reply(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+    return Response(jsontext.dumps(body), status=status, mimetype="application/json")
 
 
 def record_json(record: Rendered, message: str, version: str) -> dict[str, Any]:

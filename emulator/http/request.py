@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from vertex_emulator import jsontext
 from vertex_emulator.errors import ApiError, Code, invalid_argument
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def json_body() -> dict[str, Any]:
     except UnicodeDecodeError:
         raise invalid_argument("Invalid JSON payload received. Invalid UTF-8 in the body.") from None
     try:
-        body = json.loads(text)
+        body = jsontext.loads(text)
     except json.JSONDecodeError as error:
         raise ApiError(
             Code.INVALID_ARGUMENT,
