@@ -155,6 +155,33 @@ def test_each_row_reads_back_as_its_record_dump(tmp_path: Path) -> None:
     kept.close()
 
 
+def test_calls_staged_meanwhile_share_one_commit_and_an_answer_waits_for_what_it_shows(tmp_path: Path) -> None:
+    """A call stages its rows under the lock and commits them once the lock is released; calls
+    made while a commit is under way (here: while none is allowed) are committed together by the
+    next one. An HTTP answer, even a read's, commits what was staged before it is sent, since its
+    view may show it."""
+    service = new_service(job_duration=None)
+    kept = store.attach(service, tmp_path)
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool(replicaCount="4")]})
+    reader = sqlite3.connect(tmp_path / store.DATABASE)
+    start = (kept.commits, kept.rows_written)
+    service.settlers.remove(kept.settle)
+    first = service.create_job(PARENT, job_body(), "v1")
+    second = service.create_job(PARENT, job_body(), "v1")
+    assert (kept.commits, kept.rows_written) == start
+    assert reader.execute("SELECT count(*) FROM objects WHERE collection = 'customJobs'").fetchone() == (0,)
+    service.settlers.append(kept.settle)
+
+    answer = make_app(service).test_client().get("/emulator/v1/health")
+    assert answer.status_code == 200, "an answer that calls nothing still commits what was staged before it"
+    assert kept.commits - start[0] == 1, "two creates (and the first job's transitions) staged, one transaction"
+    assert kept.rows_written - start[1] == 3, "the two jobs' rows (the first one's latest text) and the globals row"
+    rows = dict(reader.execute("SELECT name, body FROM objects WHERE collection = 'customJobs'").fetchall())
+    assert sorted(rows) == sorted([first.name, second.name])
+    assert json.loads(rows[first.name])["state"] == first.state == "JOB_STATE_RUNNING"
+    kept.close()
+
+
 def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from werkzeug.routing import BaseConverter, Map, Rule
 
+from vertex_emulator.errors import ApiError
 from vertex_emulator.http import authz, faults, guard
 from vertex_emulator.http.options import HttpOptions
-from vertex_emulator.http.rendering import install_error_handlers
+from vertex_emulator.http.rendering import error_response, install_error_handlers
 from vertex_emulator.http.request import MAX_BODY_BYTES
 from vertex_emulator.http.routes import Route
 from vertex_emulator.http.urls import ROUTES
@@ -129,6 +130,21 @@ def before_view() -> None:
     authz.authorize(route, settings)
 
 
+def settled(service: Service) -> Callable[[Response], Response]:
+    """The hook after every view: what an answer shows is durable before it is sent. A view may
+    render records after its call returned, with changes other calls made since, which their
+    threads may not have committed yet (``Service.settle``); a commit that fails answers 503."""
+
+    def after_view(response: Response) -> Response:
+        try:
+            service.settle()
+        except ApiError as error:
+            return error_response(error)
+        return response
+
+    return after_view
+
+
 def make_app(service: Service | None = None, options: HttpOptions | None = None) -> Flask:
     """The app around ``service``, with :func:`before_view` before every view.
 
@@ -139,10 +155,11 @@ def make_app(service: Service | None = None, options: HttpOptions | None = None)
     app.url_map = shared.url_map
     app.view_functions = shared.views
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["vertex_emulator"] = service or Service()
+    served = app.extensions["vertex_emulator"] = service or Service()
     app.extensions["vertex_emulator_options"] = options or HttpOptions()
     app.extensions["vertex_emulator_faults"] = faults.Faults()
     app.extensions["vertex_emulator_routes"] = shared.routes
     app.before_request(before_view)
+    app.after_request(settled(served))
     install_error_handlers(app)
     return app
