@@ -182,6 +182,21 @@ def test_calls_staged_meanwhile_share_one_commit_and_an_answer_waits_for_what_it
     kept.close()
 
 
+def test_waiting_for_an_operation_commits_the_transitions_it_ran(tmp_path: Path) -> None:
+    """``wait_operation`` is no ``api`` call (it waits on the lock's condition), but it settles too."""
+    service = new_service(provision_delay=5)
+    kept = store.attach(service, tmp_path)
+    operation = service.create_resource(PARENT, "later", {"resourcePools": [demo_pool()]}, "v1")
+    service.clock.advance(5)  # the clock alone: nothing has run the provisioning's end yet
+    commits = kept.commits
+    assert service.wait_operation(operation.name, 0).done
+    assert kept.commits == commits + 1
+    reader = sqlite3.connect(tmp_path / store.DATABASE)
+    body = reader.execute("SELECT body FROM objects WHERE name = ?", (f"{PARENT}/persistentResources/later",))
+    assert json.loads(body.fetchone()[0])["state"] == "RUNNING"
+    kept.close()
+
+
 def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
