@@ -179,6 +179,17 @@ def test_calls_staged_meanwhile_share_one_commit_and_an_answer_waits_for_what_it
     rows = dict(reader.execute("SELECT name, body FROM objects WHERE collection = 'customJobs'").fetchall())
     assert sorted(rows) == sorted([first.name, second.name])
     assert json.loads(rows[first.name])["state"] == first.state == "JOB_STATE_RUNNING"
+
+    commits, settled = kept.commits, []
+    service.settlers.append(lambda: settled.append(1))
+    created = make_app(service).test_client().post(f"/v1/{PARENT}/customJobs", json=job_body())
+    assert created.status_code == 200 and kept.commits == commits + 1
+    assert len(settled) == 1, "the view's call leaves settling to the answer"
+    assert reader.execute("SELECT count(*) FROM objects WHERE name = ?", (created.get_json()["name"],)).fetchone() == (
+        1,
+    )
+    service.create_job(PARENT, job_body(), "v1")
+    assert kept.commits == commits + 2, "after the request, a direct call on the same thread commits by itself"
     kept.close()
 
 

@@ -71,7 +71,7 @@ def api(method: F) -> F:
                     self._depth -= 1
                     self._notify()
         finally:
-            if outermost:
+            if outermost and not getattr(self._answering, "deferred", False):
                 self.settle()
 
     return call  # type: ignore[return-value]
@@ -94,6 +94,8 @@ class Core:
         self.execution = Execution()
         """What runs the replicas of a job (``core.hooks``); replace it for local execution."""
         self._depth = 0
+        self._answering = threading.local()
+        """``deferred`` on a thread whose caller settles itself before it answers (``defer_settling``)."""
         self._reset_state(seed)
 
     def _reset_state(self, seed: int | None) -> None:
@@ -245,9 +247,22 @@ class Core:
 
     def settle(self) -> None:
         """Make what calls have done so far durable before telling anyone (``settlers``): every
-        public call does it before it returns, the HTTP layer again before each answer."""
+        public call does it before it returns, unless its thread is answering an HTTP request,
+        which settles once before it answers (``defer_settling``)."""
+        self._answering.deferred = False
         for settler in self.settlers:
             settler()
+
+    def defer_settling(self) -> None:
+        """The calls of this thread leave settling to the caller, until its next ``settle`` (or
+        ``end_deferral``): the HTTP layer answering a request settles once, after its view, so the
+        commit also covers what the view rendered and comes as late as it can, which lets more
+        concurrent calls share it."""
+        self._answering.deferred = True
+
+    def end_deferral(self) -> None:
+        """The end of a request, answered or not: this thread's calls settle by themselves again."""
+        self._answering.deferred = False
 
     def changes(self) -> set[str]:
         """Names of the records changed since listeners were last told: what a store writes."""

@@ -130,10 +130,11 @@ def before_view() -> None:
     authz.authorize(route, settings)
 
 
-def settled(service: Service) -> Callable[[Response], Response]:
-    """The hook after every view: what an answer shows is durable before it is sent. A view may
-    render records after its call returned, with changes other calls made since, which their
-    threads may not have committed yet (``Service.settle``); a commit that fails answers 503."""
+def install_settling(app: Flask, service: Service) -> None:
+    """What an answer shows is durable before it is sent (``Service.settle``: the data dir's
+    commit): once, after the view, rather than in each call the view makes, since a view may
+    render records after its call returned, with changes other calls made since. A commit that
+    fails answers 503 UNAVAILABLE. The deferral ends with the request whatever happened."""
 
     def after_view(response: Response) -> Response:
         try:
@@ -142,7 +143,9 @@ def settled(service: Service) -> Callable[[Response], Response]:
             return error_response(error)
         return response
 
-    return after_view
+    app.before_request(service.defer_settling)
+    app.after_request(after_view)
+    app.teardown_request(lambda error: service.end_deferral())
 
 
 def make_app(service: Service | None = None, options: HttpOptions | None = None) -> Flask:
@@ -160,6 +163,6 @@ def make_app(service: Service | None = None, options: HttpOptions | None = None)
     app.extensions["vertex_emulator_faults"] = faults.Faults()
     app.extensions["vertex_emulator_routes"] = shared.routes
     app.before_request(before_view)
-    app.after_request(settled(served))
+    install_settling(app, served)
     install_error_handlers(app)
     return app
