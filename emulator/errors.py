@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Code(enum.Enum):
@@ -42,9 +42,9 @@ class Code(enum.Enum):
         return self.value[1]
 
 
-@dataclass(frozen=True)
-class FieldViolation:
-    """One entry of a ``google.rpc.BadRequest`` detail; ``field`` is a snake_case path."""
+class FieldViolation(NamedTuple):
+    """One entry of a ``google.rpc.BadRequest`` detail; ``field`` is a snake_case path. A named tuple:
+    immutable, without a dataclass's generated methods to compile as ``serve`` starts."""
 
     field: str
     description: str

@@ -14,7 +14,7 @@ import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vertex_emulator.errors import ApiError, Code
 
@@ -70,8 +70,10 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message says where."""
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
+    """One role granted to members, on a resource and what lies under it (a named tuple: no
+    dataclass methods to generate on ``serve``'s way to its first answer)."""
+
     role: str
     members: frozenset[str]
     resource: str = ""

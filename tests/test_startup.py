@@ -35,11 +35,18 @@ NOT_ON_THE_WAY_TO_THE_READY_LINE = {
     "vertex_emulator.runner.execution": "needed with --execution local only",
     "subprocess": "needed with --execution local only",
     "vertex_emulator.runner.logs": "needed by the first entries:list call only",
+    "vertex_emulator.snapshot": "needed by --import, --export-on-exit and the calls on the whole state only",
+    "vertex_emulator.domain.filters": "needed by the first list call with a filter only",
 }
 """What a default ``serve --port 0`` must not have imported when it prints its ready line, and why."""
 
+MOST_DATACLASSES_AT_THE_READY_LINE = 16
+"""How many of ``vertex_emulator``'s classes are dataclasses by ``serve``'s ready line (records, the API error,
+settings): the decorator generates and compiles each one's methods as the class is made, about a
+millisecond each here. A value type made once per process (a route, the options) is a named tuple."""
+
 SERVE_UNTIL_READY = """
-import gc, json, os, signal, sys
+import dataclasses, gc, inspect, json, os, signal, sys
 from vertex_emulator import cli, wire
 
 at_ready = {}
@@ -52,6 +59,14 @@ class StopWhenReady:
             service_class = sys.modules["vertex_emulator.service"].Service
             at_ready.update(
                 modules=list(sys.modules),
+                dataclasses=sorted({
+                    f"{item.__module__}.{item.__qualname__}"
+                    for module in list(sys.modules.values())
+                    if getattr(module, "__name__", "").startswith("vertex_emulator")
+                    for item in vars(module).values()
+                    if inspect.isclass(item) and dataclasses.is_dataclass(item)
+                    and "__dataclass_fields__" in vars(item) and item.__module__.startswith("vertex_emulator")
+                }),
                 frozen=gc.get_freeze_count(),
                 service_class_frozen=not any(item is service_class for item in gc.get_objects()),
             )
@@ -101,6 +116,11 @@ def test_serve_prints_its_ready_line_before_importing_what_it_does_not_serve_wit
         if any(module == name or module.startswith(f"{name}.") for module in loaded)
     }
     assert not found, f"imported before the ready line, import them where they are needed: {found}"
+
+
+def test_serve_makes_few_dataclasses_on_its_way_to_the_ready_line(served_until_ready: dict[str, Any]) -> None:
+    made = served_until_ready["at_ready"]["dataclasses"]
+    assert len(made) <= MOST_DATACLASSES_AT_THE_READY_LINE, f"a value type made once can be a named tuple: {made}"
 
 
 def test_warming_loads_every_message_the_wire_parses() -> None:

@@ -1,8 +1,9 @@
 """``vertex-emulator serve``: the emulator on a socket until SIGINT or SIGTERM.
 
 What only some options need is imported when they are given (fixtures with ``--fixtures``, the
-SQLite store with ``--data-dir``): the way to the ready line carries only what serves the API
-(README, "Performance"; ``tests/test_startup.py`` counts it).
+SQLite store with ``--data-dir``, snapshots with ``--import`` or ``--export-on-exit``): the way to
+the ready line carries only what serves the API (README, "Performance"; ``tests/test_startup.py``
+counts it).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import threading
 from typing import Any
 
-from vertex_emulator import snapshot, wire
+from vertex_emulator import wire
 from vertex_emulator.clock import Clock, ManualClock, RealClock, parse_duration
 from vertex_emulator.commands.storage_options import StorageOptionError, add_storage_options, build_storage
 from vertex_emulator.http.app import make_app
@@ -128,6 +129,8 @@ def build_service(args: argparse.Namespace, storage: Storage | None = None) -> S
 def _seed(service: Service, args: argparse.Namespace, restored: bool, storage: Storage | None) -> None:
     """``--import``, then ``--fixtures``; a data dir that already held a state is not seeded again."""
     if args.import_file:
+        from vertex_emulator import snapshot
+
         service.import_state(snapshot.read_file(args.import_file))
     if restored and args.fixtures:
         print(f"vertex-emulator: {args.data_dir} already holds a state; --fixtures not loaded again", file=sys.stderr)
@@ -226,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
 def _bad_input(error: Exception) -> str | None:
     """Which input ``error`` refuses (a fixture, the data dir, a snapshot), or None for any other
     error. The modules are imported only on this path: a start without their options loads none."""
-    from vertex_emulator import fixtures, store
+    from vertex_emulator import fixtures, snapshot, store
 
     kinds = (
         (fixtures.FixtureError, "bad fixture"),
@@ -284,6 +287,8 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
 
 
 def _export(service: Service, path: str) -> int:
+    from vertex_emulator import snapshot
+
     try:
         snapshot.write_file(path, service.export_state())
     except OSError as error:

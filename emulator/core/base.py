@@ -41,7 +41,6 @@ from vertex_emulator.core.hooks import Execution
 from vertex_emulator.core.records import Records
 from vertex_emulator.core.timeline import Timeline
 from vertex_emulator.domain import jobs, operations
-from vertex_emulator.domain.filters import compile_filter
 from vertex_emulator.domain.jobs import CustomJob, Ending
 from vertex_emulator.domain.operations import Operation
 from vertex_emulator.domain.resources import PersistentResource
@@ -149,7 +148,11 @@ class Core:
         """One list page of a collection of jobs (custom, tuning) or job-like records (pipelines,
         whose ``states`` differ; models, which have none): newest first, with the ``filter`` of
         ``job_service.proto`` (display name, state, create time, labels)."""
-        keep = compile_filter(filter_text or "", frozenset(states)) if filter_text else None
+        keep = None
+        if filter_text:
+            from vertex_emulator.domain.filters import compile_filter  # a list with a filter only
+
+            keep = compile_filter(filter_text, frozenset(states))
         scope = names.scope_of_parent(parent)
         return self.registry.page(scope, collection, (parent, filter_text or ""), size, token, keep)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vertex_emulator import names, snapshot
+from vertex_emulator import names
 from vertex_emulator.clock import ManualClock, is_manual, parse_rfc3339
 from vertex_emulator.core import hooks
 from vertex_emulator.core.base import Core, api
@@ -19,6 +19,9 @@ from vertex_emulator.core.records import Scope
 from vertex_emulator.domain import jobs, overview
 from vertex_emulator.domain.jobs import CustomJob, Ending
 from vertex_emulator.errors import bad_field, failed_precondition
+
+if TYPE_CHECKING:
+    from vertex_emulator import snapshot
 
 
 class ControlCalls(Core):
@@ -99,7 +102,13 @@ class ControlCalls(Core):
         return self.registry.all()
 
     def state(self, with_records: bool = True) -> snapshot.State:
-        """The state as ``vertex_emulator.snapshot`` reads and writes it; the records are the live objects."""
+        """The state as ``vertex_emulator.snapshot`` reads and writes it; the records are the live objects.
+
+        The snapshot module is imported by the calls on the whole state only: a ``serve`` that never
+        reads or replaces it does not load it on its way to its first answer (``tests/test_startup.py``).
+        """
+        from vertex_emulator import snapshot
+
         return snapshot.State(
             now=self.clock.now(),
             manual=is_manual(self.clock),
@@ -112,6 +121,8 @@ class ControlCalls(Core):
     @api
     def export_state(self) -> dict[str, Any]:
         """The whole state as JSON data (``GET /emulator/v1/state``), a copy that ``import_state`` reads."""
+        from vertex_emulator import snapshot
+
         return json.loads(json.dumps(snapshot.to_json(self.state())))
 
     @api
@@ -120,6 +131,8 @@ class ControlCalls(Core):
 
         A manual clock moves to the snapshot's instant (back, too); a real clock stays real time.
         """
+        from vertex_emulator import snapshot
+
         self.install(snapshot.from_json(json.loads(json.dumps(data))))
 
     def install(self, state: snapshot.State) -> None:

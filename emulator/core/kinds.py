@@ -23,8 +23,7 @@ one of them, inside the same call and lock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from vertex_emulator import names
 from vertex_emulator.domain import jobs, resources
@@ -38,8 +37,10 @@ JobChanged = Callable[[Any, Any, CustomJob, float], None]
 """``job_changed(service, owner_record, job, at)``: a job the record owns changed state."""
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
+    """A named tuple (immutable, and made without a dataclass's generated methods on ``serve``'s way
+    to its first answer)."""
+
     collection: str
     record: type
     states: tuple[str, ...] = ()

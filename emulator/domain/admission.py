@@ -18,8 +18,7 @@ Choices where the documentation is silent (see README, "Documented choices"):
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from vertex_emulator.domain import specs
 from vertex_emulator.domain.pool_rules import replicas_held
@@ -35,9 +34,12 @@ MAX_HOLDERS_NAMED = 10
 """A refusal names this many of the jobs holding a pool, so the message stays readable."""
 
 
-@dataclass(frozen=True)
-class Placement:
-    """Where a job's worker pools run: a pool id per worker pool index (None for a skipped slot)."""
+class Placement(NamedTuple):
+    """Where a job's worker pools run: a pool id per worker pool index (None for a skipped slot).
+
+    This and ``_WorkerPool`` are named tuples: immutable, made faster than a frozen dataclass's
+    instance, and without the decorator's generated methods to compile as ``serve`` starts.
+    """
 
     pools: tuple[str | None, ...]
     demand: Mapping[str, int]
@@ -47,8 +49,7 @@ class NoFreeReplicas(ApiError):
     """The job fits the resource's pools, but not in the replicas that are free right now."""
 
 
-@dataclass(frozen=True)
-class _WorkerPool:
+class _WorkerPool(NamedTuple):
     index: int
     replicas: int
     hardware: dict[str, Any]

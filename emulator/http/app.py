@@ -12,9 +12,8 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, Response, current_app, request
 from werkzeug.routing import BaseConverter, Map, Rule
@@ -87,8 +86,7 @@ def _synchronous(functions: Iterable[Callable[..., object]]) -> None:
             raise TypeError(f"{function.__qualname__} is a coroutine function; the emulator's app runs none")
 
 
-@dataclass(frozen=True)
-class Routing:
+class Routing(NamedTuple):
     """The compiled URL map and the views of the route table, the same for every app of a process."""
 
     url_map: Map
@@ -104,6 +102,7 @@ def routing() -> Routing:
     template.url_map.converters["id"] = IdConverter
     template.url_map.strict_slashes = False
     for route in ROUTES:
+        route.check()
         template.add_url_rule(route.rule, endpoint=route.endpoint, view_func=route.view, methods=list(route.methods))
     template.url_map.update()  # compile the matcher now, not on some app's first request
     _synchronous([*template.view_functions.values(), before_view])

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response
 
-from vertex_emulator import names, snapshot, wire
+from vertex_emulator import names, wire
 from vertex_emulator.clock import is_manual, parse_duration, rfc3339
 from vertex_emulator.errors import ApiError, Code, bad_field
 from vertex_emulator.http import faults
@@ -108,6 +108,8 @@ def get_state() -> Response:
 
 def put_state() -> Response:
     """Replace the whole state by a snapshot; answers how many records of each collection it holds."""
+    from vertex_emulator import snapshot
+
     body = json_body()
     service().import_state(body)
     return reply({collection: len(body.get(collection, [])) for collection in snapshot.COLLECTIONS})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Surface(enum.Enum):
@@ -26,8 +26,10 @@ class Surface(enum.Enum):
     local execution's logs); IAM does not check it."""
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
+    """A named tuple, not a frozen dataclass: as immutable, and made without the decorator's generated
+    methods, which ``serve`` paid on its way to its first answer (README, "Performance")."""
+
     rule: str
     methods: tuple[str, ...]
     view: Callable[..., object]
@@ -43,7 +45,8 @@ class Route:
     """What a success answers with, for the description: the web page's routes answer HTML and assets."""
     surface: Surface = Surface.API
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
+        """Raise ``ValueError`` for a route that cannot be served (``app.routing`` checks every route)."""
         if (self.permission is not None) != (self.surface is Surface.API):
             raise ValueError(f"{self.summary}: a route of the real API, and only one, declares an IAM permission")
 
