@@ -72,6 +72,13 @@ def _hints(kind: type[Stored]) -> dict[str, Any]:
     return get_type_hints(kind)
 
 
+@functools.cache
+def verbatim(kind: type[Stored]) -> bool:
+    """Whether a record of ``kind`` is stored as every one of its fields (it has no derived one, and
+    slots: no attribute but its fields), so that a serialiser of dataclasses writes exactly ``dump``."""
+    return hasattr(kind, "__slots__") and not DERIVED & {item.name for item in fields(kind)}
+
+
 def dump(record: Stored) -> dict[str, Any]:
     """A record as JSON data, equal to what parsing its JSON gives (tuples are lists, a list of
     dataclasses, such as a tuning job's trials, their fields); it shares the record's containers,

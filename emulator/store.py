@@ -1,16 +1,23 @@
-"""Persistence of a service in a data dir: SQLite (WAL), one transaction per change, before the answer.
+"""Persistence of a service in a data dir: SQLite (WAL), every change committed before it is told.
 
-The store listens to the service (``service.listeners``). A listener runs under the service's lock
-after every call, before the HTTP view builds its response, so everything acknowledged has been
-committed: a restart, or a crash of the process (SIGKILL), loses nothing that was answered.
+The store listens to the service (``service.listeners``): a listener runs under the service's lock
+after every call, and stages what the call changed. The store then commits it as a settler
+(``service.settlers``), which every call runs once it has released the lock and before it
+returns, and the HTTP layer again before each answer (a view may show what other calls changed
+since its own returned). So everything acknowledged has been committed: a restart, or a crash
+of the process (SIGKILL), loses nothing that was answered or shown. A commit takes every row
+staged so far, so calls that run while one is under way (under the lock, which the commit does
+not hold) share the next: under concurrent clients, a commit costs SQLite's fixed price (the
+transaction, the globals row, its pages' system calls) once for several calls.
+
 A call reports the names of the records it changed (``changes()``: the service marks records where
-it changes them); the store serialises just those and writes the ones whose text differs from
-the text it last wrote for them (it keeps that text, not a parsed copy: the comparison needs the
+it changes them); the store serialises just those and stages the ones whose text differs from
+the text it last staged for them (it keeps that text, not a parsed copy: the comparison needs the
 text anyway, and text is the smaller copy), plus one row for the clock, the id source and the
 sequence. Reads therefore write nothing, and a write costs what it changed (a resource's replica
-accounting is rebuilt from its jobs, so its row does not grow with them, and a resource marked
-only for its accounting is not written). A write that fails answers 503 UNAVAILABLE and is
-retried with the next call.
+accounting is rebuilt from its jobs, so its row does not grow with them, and the resource is not
+even marked when only its accounting moved). A commit that fails answers 503 UNAVAILABLE to the
+calls waiting for it and puts its rows back, so the next call writes them.
 
 Layout (``LAYOUT``): a table ``meta`` (``application``, ``layout``, ``globals`` as JSON) and a
 table ``objects`` (``name``, ``collection``, ``body`` as JSON), where bodies are the records of
@@ -28,6 +35,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -51,6 +59,7 @@ class Persisted(Protocol):
 
     lock: Any
     listeners: list[Callable[[], None]]
+    settlers: list[Callable[[], None]]
 
     def records(self) -> Iterable[Any]: ...
 
@@ -81,6 +90,22 @@ def _text(data: Any) -> str:
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
+def _row(record: Any) -> str:
+    """The text of a record's row: its ``snapshot.dump`` as JSON. A record stored verbatim (every
+    kind but the resource, whose accounting is derived) is handed to orjson as the dataclass it is,
+    which writes its fields in their order and the dicts inside sorted, in half the time of making
+    the dump first; the text stays the same for the same record, which is all the comparison with
+    the last written text needs, and it reads back as the dump."""
+    import orjson
+
+    if snapshot.verbatim(type(record)):
+        try:
+            return orjson.dumps(record, option=orjson.OPT_SORT_KEYS).decode()
+        except orjson.JSONEncodeError:
+            pass
+    return _text(snapshot.dump(record))
+
+
 def _steady(data: dict[str, Any]) -> str:
     """The globals row as far as it matters: a real clock's instant alone is no reason to write.
     With a manual clock it is the row's text itself."""
@@ -103,11 +128,20 @@ class Store:
         """Transactions written since the store opened: a read-only call adds none."""
         self.rows_written = 0
         """Rows inserted, updated or deleted by those transactions (SQLite's count): what a call changed."""
-        self._pending: set[str] = set()
-        """Names reached by calls whose write failed, to write with the next one."""
         self._known: dict[str, str] = {}
-        """Each record's text as last written, to tell what a call changed."""
+        """Each record's text as last staged, to tell what a call changed."""
         self._steady = ""
+        self._staged: dict[str, tuple[str, str] | None] = {}
+        """Rows staged and not yet committed: name -> (collection, text), or None to delete."""
+        self._globals = ""
+        """The globals row's text as last staged."""
+        self._staged_calls = 0
+        """Calls that staged something since the store opened; ``_committed_calls`` of them are committed."""
+        self._committed_calls = 0
+        self._staging = threading.Lock()
+        """Guards the staged rows: a call stages under the service's lock, a commit takes them outside it."""
+        self._writing = threading.Lock()
+        """One commit at a time: a call finding its rows taken by a commit under way waits for it."""
         self._lock = self._take_lock()
         try:
             if self.path.exists() and self.path.stat().st_size > 0:
@@ -176,7 +210,7 @@ class Store:
         with self.service.lock:
             self.service.install(state)
             self.service.changes().clear()
-            self._known = {record.name: _text(snapshot.dump(record)) for record in self.service.records()}
+            self._known = {record.name: _row(record) for record in self.service.records()}
         self._steady = _steady(json.loads(meta["globals"]))
         self.restored = True
 
@@ -195,47 +229,71 @@ class Store:
             )
 
     def listen(self) -> Store:
-        """Write the service's state as it is now, then every change after each call."""
+        """Write the service's state as it is now, then every change, before each call returns."""
         with self.service.lock:
             self.flush(everything=True)
             self.service.listeners.append(self.flush)
+            self.service.settlers.append(self.settle)
+        self.settle()
         return self
 
     def flush(self, everything: bool = False) -> None:
-        """Write what the last call changed (the service's lock is held: a listener runs under it)."""
+        """Stage what the last call changed (a listener: the service's lock is held). Staged rows
+        are merged by name, the latest text winning, until ``settle`` writes them."""
         service = self.service
-        reached = self._pending.union(service.changes())
+        reached = set(service.changes())
         if everything:
             reached.update(self._known, (record.name for record in service.records()))
-        upserts, deletes = [], []
+        rows: dict[str, tuple[str, str] | None] = {}
         for name in reached:
             record = service.peek(name)
             if record is None:
-                if name in self._known:
-                    deletes.append((name,))
+                if self._known.pop(name, None) is not None:
+                    rows[name] = None
                 continue
-            text = _text(snapshot.dump(record))
+            text = _row(record)
             if self._known.get(name) != text:
-                upserts.append((name, snapshot.collection_of(record), text))
+                self._known[name] = text
+                rows[name] = (snapshot.collection_of(record), text)
         data = snapshot.globals_json(service.state(with_records=False))
         steady = _steady(data)
-        if not upserts and not deletes and steady == self._steady:
+        if not rows and steady == self._steady:
             return
-        before = self._db.total_changes
-        try:
-            self._write(upserts, deletes, steady if data["clock"]["manual"] else _text(data))
-        except sqlite3.Error as error:
-            self._pending = reached
-            raise ApiError(
-                Code.UNAVAILABLE, f"The emulator could not write its data dir {self.directory}: {error}."
-            ) from None
-        self._pending = set()
-        self.commits += 1
-        self.rows_written += self._db.total_changes - before
-        self._known.update((name, text) for name, _, text in upserts)
-        for (name,) in deletes:
-            del self._known[name]
         self._steady = steady
+        with self._staging:
+            self._staged.update(rows)
+            self._globals = steady if data["clock"]["manual"] else _text(data)
+            self._staged_calls += 1
+
+    def settle(self) -> None:
+        """Commit everything staged so far, in one transaction, unless a commit under way or done
+        since has taken it; returns once it is committed. Called after every call has released the
+        service's lock (``service.settlers``) and before every HTTP answer, so that what a caller is
+        told has been committed, while the next calls go on under the lock: concurrent calls share
+        a commit. A write that fails raises 503 UNAVAILABLE and puts its rows back for the next one."""
+        wanted = self._staged_calls
+        if self._committed_calls >= wanted:
+            return
+        with self._writing:
+            if self._committed_calls >= wanted:
+                return
+            with self._staging:
+                rows, self._staged = self._staged, {}
+                globals_text, calls = self._globals, self._staged_calls
+            upserts = [(name, *row) for name, row in rows.items() if row is not None]
+            deletes = [(name,) for name, row in rows.items() if row is None]
+            before = self._db.total_changes
+            try:
+                self._write(upserts, deletes, globals_text)
+            except sqlite3.Error as error:
+                with self._staging:
+                    self._staged = {**rows, **self._staged}
+                raise ApiError(
+                    Code.UNAVAILABLE, f"The emulator could not write its data dir {self.directory}: {error}."
+                ) from None
+            self.commits += 1
+            self.rows_written += self._db.total_changes - before
+            self._committed_calls = calls
 
     def _write(self, upserts: list[tuple[str, str, str]], deletes: list[tuple[str]], globals_text: str) -> None:
         """One transaction. Its statements, COMMIT included, are the connection's cached ones
@@ -259,13 +317,19 @@ class Store:
             raise
 
     def close(self) -> None:
-        """Stop writing and let another emulator use the data dir; everything is already committed."""
+        """Stop writing and let another emulator use the data dir; everything answered is already
+        committed, and what was staged since (by a call still on its way) is committed now."""
         if self.flush in self.service.listeners:
             self.service.listeners.remove(self.flush)
-        db = getattr(self, "_db", None)
-        if db is not None:
-            db.close()
-        os.close(self._lock)
+        try:
+            if self.settle in self.service.settlers:
+                self.service.settlers.remove(self.settle)
+                self.settle()
+        finally:
+            db = getattr(self, "_db", None)
+            if db is not None:
+                db.close()
+            os.close(self._lock)
 
 
 def attach(service: Persisted, directory: str | os.PathLike[str]) -> Store:

@@ -76,19 +76,28 @@ def test_each_change_is_committed_before_the_call_returns_and_reads_write_nothin
     assert json.loads(body)["state"] == "JOB_STATE_CANCELLING"
 
 
+def _marked(service: Service) -> list[set[str]]:
+    """The names each call marked for the store, call by call (a listener sees them before they are cleared)."""
+    seen: list[set[str]] = []
+    service.listeners.insert(0, lambda: seen.append(set(service.changes())))
+    return seen
+
+
 def test_a_call_writes_the_rows_it_changed_and_no_other(tmp_path: Path) -> None:
     """A write is the changed records' rows and the globals row (sequence, id counter); the resource a
-    job holds replicas of is marked changed, but only its derived accounting moved, so its row is
-    not rewritten; a read writes nothing, unless transitions came due before it."""
+    job holds replicas of is not even marked (only its accounting moved, which is rebuilt from the
+    jobs, never stored); a read writes nothing, unless transitions came due before it."""
     service = new_service(job_duration=None)
     kept = store.attach(service, tmp_path)
     service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool()]})
     start = (kept.commits, kept.rows_written)
+    marked = _marked(service)
 
     def written() -> tuple[int, int]:
         return kept.commits - start[0], kept.rows_written - start[1]
 
     created = service.create_job(PARENT, job_body(), "v1")
+    assert marked == [{created.name}]
     assert written() == (1, 2)
     assert service.get_job(created.name).state == "JOB_STATE_RUNNING"
     assert written() == (2, 4)
@@ -97,6 +106,106 @@ def test_a_call_writes_the_rows_it_changed_and_no_other(tmp_path: Path) -> None:
     assert written() == (2, 4)
     service.cancel_job(created.name)
     assert written() == (3, 6)
+
+
+def test_an_autoscaled_pool_growing_and_shrinking_back_writes_its_resource(tmp_path: Path) -> None:
+    """``provisioned`` is the one field of a resource that its jobs move and that is stored: a job
+    that makes an autoscaled pool grow marks and writes the resource, its end (back to the
+    minimum) too, and a restart in between restores the grown pool."""
+    service = new_service(job_duration=None, cancel_delay=5)
+    kept = store.attach(service, tmp_path)
+    pool = demo_pool(replicaCount="1", autoscalingSpec={"minReplicaCount": "1", "maxReplicaCount": "4"})
+    resource = service.seed_resource(PARENT, "demo", {"resourcePools": [pool]}).name
+    marked = _marked(service)
+    small = service.create_job(PARENT, job_body(replicas=1), "v1")
+    assert small.name in marked[-1] and resource not in marked[-1]
+    big = service.create_job(PARENT, job_body(replicas=3), "v1")
+    assert big.name in marked[-1] and resource in marked[-1]
+    assert service.peek(resource).provisioned == {"k80-pool": 4}
+    service.advance(60)
+    kept.close()
+
+    again = new_service(job_duration=None, cancel_delay=5)
+    kept = store.attach(again, tmp_path)
+    assert again.peek(resource).provisioned == {"k80-pool": 4}
+    marked = _marked(again)
+    again.cancel_job(small.name)
+    assert marked[-1] == {small.name}
+    rows = kept.rows_written
+    again.finish_job(big.name, "JOB_STATE_SUCCEEDED")
+    assert again.peek(resource).provisioned == {"k80-pool": 1}
+    assert marked[-1] == {big.name, resource}
+    assert kept.rows_written - rows == 3
+    kept.close()
+
+
+def test_each_row_reads_back_as_its_record_dump(tmp_path: Path) -> None:
+    """Rows of records stored verbatim are written from the dataclass itself (orjson), a resource's
+    from its dump, without its accounting: every row parses to the record's snapshot form."""
+    service = new_service(job_duration=None, provision_delay=5)
+    kept = store.attach(service, tmp_path)
+    _busy(service)
+    rows = dict(sqlite3.connect(tmp_path / store.DATABASE).execute("SELECT name, body FROM objects").fetchall())
+    records = list(service.records())
+    assert {type(record).__name__ for record in records} == {"PersistentResource", "CustomJob", "Operation"}
+    assert sorted(rows) == sorted(record.name for record in records)
+    for record in records:
+        assert json.loads(rows[record.name]) == json.loads(json.dumps(snapshot.dump(record)))
+    assert not snapshot.verbatim(type(service.peek(f"{PARENT}/persistentResources/demo")))
+    kept.close()
+
+
+def test_calls_staged_meanwhile_share_one_commit_and_an_answer_waits_for_what_it_shows(tmp_path: Path) -> None:
+    """A call stages its rows under the lock and commits them once the lock is released; calls
+    made while a commit is under way (here: while none is allowed) are committed together by the
+    next one. An HTTP answer, even a read's, commits what was staged before it is sent, since its
+    view may show it."""
+    service = new_service(job_duration=None)
+    kept = store.attach(service, tmp_path)
+    service.seed_resource(PARENT, "demo", {"resourcePools": [demo_pool(replicaCount="4")]})
+    reader = sqlite3.connect(tmp_path / store.DATABASE)
+    start = (kept.commits, kept.rows_written)
+    service.settlers.remove(kept.settle)
+    first = service.create_job(PARENT, job_body(), "v1")
+    second = service.create_job(PARENT, job_body(), "v1")
+    assert (kept.commits, kept.rows_written) == start
+    assert reader.execute("SELECT count(*) FROM objects WHERE collection = 'customJobs'").fetchone() == (0,)
+    service.settlers.append(kept.settle)
+
+    answer = make_app(service).test_client().get("/emulator/v1/health")
+    assert answer.status_code == 200, "an answer that calls nothing still commits what was staged before it"
+    assert kept.commits - start[0] == 1, "two creates (and the first job's transitions) staged, one transaction"
+    assert kept.rows_written - start[1] == 3, "the two jobs' rows (the first one's latest text) and the globals row"
+    rows = dict(reader.execute("SELECT name, body FROM objects WHERE collection = 'customJobs'").fetchall())
+    assert sorted(rows) == sorted([first.name, second.name])
+    assert json.loads(rows[first.name])["state"] == first.state == "JOB_STATE_RUNNING"
+
+    commits, settled = kept.commits, []
+    service.settlers.append(lambda: settled.append(1))
+    created = make_app(service).test_client().post(f"/v1/{PARENT}/customJobs", json=job_body())
+    assert created.status_code == 200 and kept.commits == commits + 1
+    assert len(settled) == 1, "the view's call leaves settling to the answer"
+    assert reader.execute("SELECT count(*) FROM objects WHERE name = ?", (created.get_json()["name"],)).fetchone() == (
+        1,
+    )
+    service.create_job(PARENT, job_body(), "v1")
+    assert kept.commits == commits + 2, "after the request, a direct call on the same thread commits by itself"
+    kept.close()
+
+
+def test_waiting_for_an_operation_commits_the_transitions_it_ran(tmp_path: Path) -> None:
+    """``wait_operation`` is no ``api`` call (it waits on the lock's condition), but it settles too."""
+    service = new_service(provision_delay=5)
+    kept = store.attach(service, tmp_path)
+    operation = service.create_resource(PARENT, "later", {"resourcePools": [demo_pool()]}, "v1")
+    service.clock.advance(5)  # the clock alone: nothing has run the provisioning's end yet
+    commits = kept.commits
+    assert service.wait_operation(operation.name, 0).done
+    assert kept.commits == commits + 1
+    reader = sqlite3.connect(tmp_path / store.DATABASE)
+    body = reader.execute("SELECT body FROM objects WHERE name = ?", (f"{PARENT}/persistentResources/later",))
+    assert json.loads(body.fetchone()[0])["state"] == "RUNNING"
+    kept.close()
 
 
 def test_a_failed_write_is_an_error_and_is_retried_with_the_next_call(

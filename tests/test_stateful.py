@@ -30,6 +30,7 @@ Both admission policies run: ``reject`` refuses a job that does not fit in the f
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -43,7 +44,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from tests import strategies as s
-from vertex_emulator import store
+from vertex_emulator import snapshot, store
 from vertex_emulator.clock import ManualClock
 from vertex_emulator.errors import ApiError, Code
 from vertex_emulator.http.app import make_app
@@ -444,6 +445,28 @@ def _pool(pool: dict[str, Any]) -> Pool:
     return Pool(s.hardware_of(pool).effective(), s.capacity(pool), bounds)
 
 
+class MarkAudit:
+    """A listener that fails a call which changed a record's stored form without marking it.
+
+    The store writes only the records a call marked (``Records.mark``), so a change left unmarked
+    would be lost at the next restart; this compares every record's snapshot form after each call
+    with the one after the call before, and the names whose form moved with the names marked."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.forms: dict[str, str] = {}
+        self.audited = 0
+        service.listeners.append(self)
+
+    def __call__(self) -> None:
+        forms = {record.name: json.dumps(snapshot.dump(record), sort_keys=True) for record in self.service.records()}
+        moved = {name for name in forms.keys() | self.forms.keys() if forms.get(name) != self.forms.get(name)}
+        unmarked = moved - self.service.changes()
+        assert not unmarked, f"changed without being marked for the store: {sorted(unmarked)}"
+        self.forms = forms
+        self.audited += 1
+
+
 class EmulatorMachine(RuleBasedStateMachine):
     """Random calls on the HTTP API; after each, the emulator and the model must agree."""
 
@@ -453,6 +476,7 @@ class EmulatorMachine(RuleBasedStateMachine):
         super().__init__()
         service = Service(clock=ManualClock(), settings=Settings(admission=self.policy, **DELAYS), seed=3)
         self.service = service
+        self.audit = MarkAudit(service)
         self.data_dir: tempfile.TemporaryDirectory[str] | None = None
         self.store: store.Store | None = None
         if DEEP:
@@ -805,6 +829,7 @@ class TuningMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.service = Service(clock=ManualClock(), settings=Settings(**DELAYS), seed=5)
+        self.audit = MarkAudit(self.service)
         self.capacity = 3
         pool = {"id": "p", "machineSpec": {"machineType": "n1-standard-4"}, "replicaCount": str(self.capacity)}
         self.service.seed_resource(PARENT, "pr-a", {"resourcePools": [pool]})

@@ -2,13 +2,15 @@
 
 Locking model. One re-entrant lock guards the whole state. Every public method is decorated with
 :func:`api`: it takes the lock, runs the transitions that became due, runs the call, and tells
-the listeners (the store) once when the outermost call returns; a call made from inside another
-(an owner's handler creating a job) just runs. That is as coarse as correctness needs and, under
+the listeners (the store, which stages what changed) once when the outermost call returns, then,
+with the lock released, the settlers (the store, which commits what was staged); a call made
+from inside another (an owner's handler creating a job) just runs. That is as coarse as
+correctness needs and, under
 CPython, no coarser than what buys anything: admission reads and writes the replicas held on a
 resource's pools, a release starts queued jobs on the same pools, and a clock step may touch
 every scope, so a finer lock would have to be taken in a fixed order across scopes for little
-gain while the GIL serialises the work anyway. Nothing slow happens under the lock (but the
-optional store's commit), and ``wait_operation`` waits on a condition that releases it. Records
+gain while the GIL serialises the work anyway. Nothing slow happens under the lock (the
+optional store commits outside it), and ``wait_operation`` waits on a condition that releases it. Records
 returned by a call stay live objects that later calls change, so the HTTP layer copies them under
 the lock before converting and encoding them outside it.
 
@@ -49,20 +51,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def api(method: F) -> F:
-    """A public call: under the lock, after the due transitions, the listeners told once at the end."""
+    """A public call: under the lock, after the due transitions, the listeners told once at the end,
+    the settlers once the lock is released."""
 
     @functools.wraps(method)
     def call(self: Core, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
-            if self._depth:
-                return method(self, *args, **kwargs)
-            self._depth += 1
-            try:
-                self._catch_up(notify=False)
-                return method(self, *args, **kwargs)
-            finally:
-                self._depth -= 1
-                self._notify()
+        outermost = False
+        try:
+            with self.lock:
+                if self._depth:
+                    return method(self, *args, **kwargs)
+                outermost = True
+                self._depth += 1
+                try:
+                    self._catch_up(notify=False)
+                    return method(self, *args, **kwargs)
+                finally:
+                    self._depth -= 1
+                    self._notify()
+        finally:
+            if outermost and not getattr(self._answering, "deferred", False):
+                self.settle()
 
     return call  # type: ignore[return-value]
 
@@ -76,11 +85,16 @@ class Core:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.listeners: list[Callable[[], None]] = []
+        self.settlers: list[Callable[[], None]] = []
+        """Run after a call, outside the lock (``settle``): the store commits there what its
+        listener staged under the lock, so that calls on other threads go on meanwhile."""
         self.hint_elsewhere = True
         """Whether a NOT_FOUND persistent resource names the same id under another project (``resource``)."""
         self.execution = Execution()
         """What runs the replicas of a job (``core.hooks``); replace it for local execution."""
         self._depth = 0
+        self._answering = threading.local()
+        """``deferred`` on a thread whose caller settles itself before it answers (``defer_settling``)."""
         self._reset_state(seed)
 
     def _reset_state(self, seed: int | None) -> None:
@@ -233,6 +247,25 @@ class Core:
                 listener()
         finally:
             self.registry.changed.clear()
+
+    def settle(self) -> None:
+        """Make what calls have done so far durable before telling anyone (``settlers``): every
+        public call does it before it returns, unless its thread is answering an HTTP request,
+        which settles once before it answers (``defer_settling``)."""
+        self._answering.deferred = False
+        for settler in self.settlers:
+            settler()
+
+    def defer_settling(self) -> None:
+        """The calls of this thread leave settling to the caller, until its next ``settle`` (or
+        ``end_deferral``): the HTTP layer answering a request settles once, after its view, so the
+        commit also covers what the view rendered and comes as late as it can, which lets more
+        concurrent calls share it."""
+        self._answering.deferred = True
+
+    def end_deferral(self) -> None:
+        """The end of a request, answered or not: this thread's calls settle by themselves again."""
+        self._answering.deferred = False
 
     def changes(self) -> set[str]:
         """Names of the records changed since listeners were last told: what a store writes."""

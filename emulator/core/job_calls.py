@@ -6,6 +6,11 @@ job (``job.owner``) and the owner's kind hears of every state change of the job
 (``kinds.Kind.job_changed``); ``wait_for_room`` queues a job that lacks free replicas whatever
 ``--admission`` says (a job that can never fit still raises the admission's error).
 A runner ends a job with ``finish_job(name, state, error)``.
+
+Marking for the store: a job is marked where it changes; its resource only where a stored field
+of it changes (an autoscaled pool's ``provisioned`` count). Holding, releasing and queueing move
+only the resource's accounting (``holders``, ``queue``), which is never stored but rebuilt from
+the jobs (``snapshot``), so a create on a resource writes the job's row alone.
 """
 
 from __future__ import annotations
@@ -92,8 +97,8 @@ class JobCalls(Core):
         return None if job is None or job.terminal else job.spec
 
     def _hold(self, job: CustomJob, resource: PersistentResource, placement: admission.Placement, at: float) -> None:
-        resource.hold(job.name, dict(placement.demand))
-        self.registry.mark(resource)
+        if resource.hold(job.name, dict(placement.demand)):
+            self.registry.mark(resource)
         job.placement = placement.pools
         job.waiting = False
         job.update_time = at
@@ -104,7 +109,6 @@ class JobCalls(Core):
         """Start the queued jobs that may start now (``Queue.admissions``)."""
         if resource.state != resources.RUNNING or not resource.queue:
             return
-        self.registry.mark(resource)
         view = resource.admission_view()
         for name, outcome in resource.queue.admissions(self._waiting, view, resource.holders):
             job = self.registry.find(name, CustomJob)
@@ -136,11 +140,13 @@ class JobCalls(Core):
             self.execution.stopped(job, reason, at)
         resource = self.registry.find(job.resource, PersistentResource) if job.resource else None
         if resource is not None:
+            provisioned = dict(resource.provisioned)
             queued = job.name in resource.queue
             resource.queue.remove(job.name)
-            self.registry.mark(resource)
             if resource.release(job.name) or queued:
                 self.start_waiting(resource, at)
+            if resource.provisioned != provisioned:
+                self.registry.mark(resource)
         self.job_moved(job, at)
 
     def _job(self, name: str) -> CustomJob:
@@ -168,7 +174,6 @@ class JobCalls(Core):
             resource = self.registry.find(job.resource, PersistentResource)
             if resource is not None and name in resource.queue:
                 resource.queue.remove(name)
-                self.registry.mark(resource)
                 self.start_waiting(resource, now)
         started = job.state == jobs.RUNNING
         job.next_at = self.schedule(name, job.cancel(now, self.settings.cancel_delay))

@@ -49,18 +49,22 @@ class OperationCalls(Core):
     def wait_operation(self, name: str, timeout: float | None) -> Operation:
         """Return once the operation is done or ``timeout`` seconds of real time have passed.
 
-        Not an ``api`` call: it waits on a condition that releases the lock between looks.
+        Not an ``api`` call: it waits on a condition that releases the lock between looks. Like
+        one, it settles (commits what the transitions it ran changed) once the lock is released.
         """
         limit = MAX_WAIT_SECONDS if timeout is None else min(timeout, MAX_WAIT_SECONDS)
-        with self.lock:
-            deadline = time.monotonic() + limit
-            while True:
-                self._catch_up()
-                operation = self._operation(name)
-                left = deadline - time.monotonic()
-                if operation.done or left <= 0:
-                    return operation
-                self.changed.wait(min(left, self._until_next_event()))
+        try:
+            with self.lock:
+                deadline = time.monotonic() + limit
+                while True:
+                    self._catch_up()
+                    operation = self._operation(name)
+                    left = deadline - time.monotonic()
+                    if operation.done or left <= 0:
+                        return operation
+                    self.changed.wait(min(left, self._until_next_event()))
+        finally:
+            self.settle()
 
     def _until_next_event(self) -> float:
         due = self.timeline.next()

@@ -169,11 +169,17 @@ class PersistentResource(Record):
     def busy(self) -> bool:
         return any(self.holders.values())
 
-    def hold(self, job: str, demand: dict[str, int]) -> None:
-        """Take replicas for a job; autoscaled pools grow to meet demand, up to their maximum."""
+    def hold(self, job: str, demand: dict[str, int]) -> bool:
+        """Take replicas for a job; autoscaled pools grow to meet demand, up to their maximum.
+        True when a pool grew: ``provisioned`` is stored, the holders are not (they follow from the jobs)."""
+        grew = False
         for pool_id, count in demand.items():
             self.holders[pool_id][job] = self.holders[pool_id].get(job, 0) + count
-            self.provisioned[pool_id] = max(self.provisioned[pool_id], self.used(pool_id))
+            used = self.used(pool_id)
+            if used > self.provisioned[pool_id]:
+                self.provisioned[pool_id] = used
+                grew = True
+        return grew
 
     def release(self, job: str) -> dict[str, int]:
         """Give back everything a job holds; autoscaled pools shrink back toward their minimum."""

@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from werkzeug.routing import BaseConverter, Map, Rule
 
+from vertex_emulator.errors import ApiError
 from vertex_emulator.http import authz, faults, guard
 from vertex_emulator.http.options import HttpOptions
-from vertex_emulator.http.rendering import install_error_handlers
+from vertex_emulator.http.rendering import error_response, install_error_handlers
 from vertex_emulator.http.request import MAX_BODY_BYTES
 from vertex_emulator.http.routes import Route
 from vertex_emulator.http.urls import ROUTES
@@ -128,6 +129,24 @@ def before_view() -> None:
     authz.authorize(route, settings)
 
 
+def install_settling(app: Flask, service: Service) -> None:
+    """What an answer shows is durable before it is sent (``Service.settle``: the data dir's
+    commit): once, after the view, rather than in each call the view makes, since a view may
+    render records after its call returned, with changes other calls made since. A commit that
+    fails answers 503 UNAVAILABLE. The deferral ends with the request whatever happened."""
+
+    def after_view(response: Response) -> Response:
+        try:
+            service.settle()
+        except ApiError as error:
+            return error_response(error)
+        return response
+
+    app.before_request(service.defer_settling)
+    app.after_request(after_view)
+    app.teardown_request(lambda error: service.end_deferral())
+
+
 def make_app(service: Service | None = None, options: HttpOptions | None = None) -> Flask:
     """The app around ``service``, with :func:`before_view` before every view.
 
@@ -138,10 +157,11 @@ def make_app(service: Service | None = None, options: HttpOptions | None = None)
     app.url_map = shared.url_map
     app.view_functions = shared.views
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["vertex_emulator"] = service or Service()
+    served = app.extensions["vertex_emulator"] = service or Service()
     app.extensions["vertex_emulator_options"] = options or HttpOptions()
     app.extensions["vertex_emulator_faults"] = faults.Faults()
     app.extensions["vertex_emulator_routes"] = shared.routes
     app.before_request(before_view)
+    install_settling(app, served)
     install_error_handlers(app)
     return app
