@@ -174,15 +174,19 @@ def _integer_bounds(field: FieldDescriptor) -> tuple[int, int, bool] | None:
 
 
 class _Nested:
-    """A message field's converter, planned on first use (messages may contain themselves)."""
+    """A message field's converter, planned on first use (messages may contain themselves) and
+    kept from then on."""
 
-    __slots__ = ("message",)
+    __slots__ = ("message", "plan")
 
     def __init__(self, message: Descriptor) -> None:
         self.message = message
+        self.plan: Convert | None = None
 
     def __call__(self, value: Any) -> Any:
-        return _plan(self.message)(value)
+        if self.plan is None:
+            self.plan = _plan(self.message)
+        return self.plan(value)
 
 
 def _unsure(value: Any) -> Any:
