@@ -46,6 +46,8 @@ SYSTEM_PARAMETERS = frozenset(
 
 def refuse_oversized(current: Request) -> None:
     """A body over the limit is refused from its Content-Length, on any URL, before a byte is read."""
+    if not current.environ.get("CONTENT_LENGTH"):
+        return
     length = current.content_length
     if length is not None and length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
