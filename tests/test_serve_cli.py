@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.serving import READY, ROOT, serve_to_the_end, served
+from vertex_emulator.commands.serve import StopSignals
 
 
 def _get(url: str) -> tuple[int, dict[str, object]]:
@@ -54,3 +56,17 @@ def test_bad_fixture_stops_the_start(tmp_path: Path) -> None:
     assert answer.returncode == 2
     assert "bad.json" in answer.stderr
     assert "machine_type" in answer.stderr
+
+
+def test_a_stop_signal_is_kept_until_serve_waits_for_it() -> None:
+    """A SIGTERM that lands before ``serve`` waits (even while it is still starting) ends the wait
+    at once; the handlers take no lock, so no moment of the wait can deadlock on one."""
+    previous = {signum: signal.getsignal(signum) for signum in StopSignals.SIGNALS}
+    try:
+        stop = StopSignals()
+        os.kill(os.getpid(), signal.SIGTERM)
+        stop.wait()
+        assert signal.set_wakeup_fd(-1) == -1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -267,9 +268,7 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
     except OSError as error:
         print(f"vertex-emulator: cannot listen on {args.host}:{args.port}: {_why(error, args.port)}", file=sys.stderr)
         return 1
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = StopSignals()
     server.start()
     print(f"vertex-emulator listening on {server.url}", flush=True)
     # What is left of the start runs one piece at a time, so that a request arriving meanwhile (the
@@ -284,6 +283,35 @@ def _serve(args: argparse.Namespace, storage: Storage | None) -> int:
     server.stop()
     execution_options.close(service)
     return _export(service, args.export_on_exit) if args.export_on_exit else 0
+
+
+class StopSignals:
+    """SIGINT and SIGTERM as something the main thread waits for.
+
+    The signals' own (C-level) handler writes the signal's number to a socket that ``wait`` reads
+    (``signal.set_wakeup_fd``); the Python-level handlers do nothing. Setting a ``threading.Event``
+    from the handler instead deadlocks when the signal lands while the main thread, inside that
+    event's ``wait``, holds the event's own lock: a ``serve`` that then ignores SIGTERM for good,
+    seen in the test suite on a loaded machine.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self._reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        self._writer = writer
+        signal.set_wakeup_fd(writer.fileno())
+        for signum in self.SIGNALS:
+            signal.signal(signum, lambda *_: None)
+
+    def wait(self) -> None:
+        """Return once SIGINT or SIGTERM has arrived (at any time since this was made)."""
+        while self._reader.recv(1)[0] not in self.SIGNALS:
+            pass
+        signal.set_wakeup_fd(-1)
+        self._reader.close()
+        self._writer.close()
 
 
 def _export(service: Service, path: str) -> int:
