@@ -72,8 +72,8 @@ def rfc3339(instant: float) -> str:
     (records share few days), the time of day from a table of two-digit numbers.
     """
     moment = datetime.fromtimestamp(instant, UTC)
-    clock = f"{_TWO_DIGITS[moment.hour]}:{_TWO_DIGITS[moment.minute]}:{_TWO_DIGITS[moment.second]}"
-    text = f"{_date(moment.toordinal())}T{clock}"
+    time_of_day = f"{_TWO_DIGITS[moment.hour]}:{_TWO_DIGITS[moment.minute]}:{_TWO_DIGITS[moment.second]}"
+    text = f"{_date(moment.toordinal())}T{time_of_day}"
     micro = moment.microsecond
     if micro % 1000:
         return f"{text}.{micro:06d}Z"
