@@ -298,10 +298,9 @@ class StopSignals:
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
-        self._reader, writer = socket.socketpair()
-        writer.setblocking(False)
-        self._writer = writer
-        signal.set_wakeup_fd(writer.fileno())
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        signal.set_wakeup_fd(self._writer.fileno())
         for signum in self.SIGNALS:
             signal.signal(signum, lambda *_: None)
 
