@@ -30,6 +30,11 @@ REQUEST_FIELD = {
 }
 
 
+def _request_field(message: str) -> str:
+    """The request field a message's errors name (``custom_job``), computed only for an error."""
+    return REQUEST_FIELD.get(message) or snake(message)
+
+
 @functools.cache
 def message_class(version: str, message: str) -> Any:
     """The raw protobuf class of ``google.cloud.aiplatform.{version}.{message}``."""
@@ -70,13 +75,13 @@ def parse(version: str, message: str, body: Any, path: str | None = None) -> dic
     ``path`` is where the message sits when it is not a request's body (a CustomJobSpec inside a
     pipeline's ``training_task_inputs``): errors name their field from there.
     """
-    where = path or REQUEST_FIELD.get(message, snake(message))
     if not isinstance(body, Mapping):
-        raise bad_field(where, "Invalid JSON payload received. Expected an object.")
+        raise bad_field(path or _request_field(message), "Invalid JSON payload received. Expected an object.")
     cls = message_class(version, message)
     made = canonical.canonical(cls.DESCRIPTOR, body)
     if made is not None:
         return made
+    where = path or _request_field(message)
     json_format = _json_format()
     pb = cls()
     try:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import socket
 from typing import Any
 
 import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response
 
 from tests.conftest import PARENT, job_body, new_service
 from vertex_emulator.commands import serve
@@ -133,6 +136,20 @@ def test_a_chunked_body_over_the_limit_is_413_not_cut_short() -> None:
                 break
             received += data
     assert received.split()[1] == b"413"
+
+
+def test_a_body_shorter_than_its_content_length_is_400_not_a_half_parsed_job() -> None:
+    """The body is read straight from ``wsgi.input`` up to its Content-Length: a client that sends
+    less is told so (werkzeug's ClientDisconnected), not answered about the JSON it cut."""
+    app = make_app(new_service())
+    whole = json.dumps(job_body(None)).encode()
+    environ = EnvironBuilder(path=f"/v1/{PARENT}/customJobs", method="POST", data=whole).get_environ()
+    environ["wsgi.input"] = io.BytesIO(whole[: len(whole) // 2])
+    answer = Response.from_app(app, environ)
+    assert answer.status_code == 400
+    assert answer.json["error"]["status"] == "INVALID_ARGUMENT"
+    assert "Invalid JSON" not in answer.json["error"]["message"]
+    assert app.extensions["vertex_emulator"].list_jobs(PARENT, None, None, None)[0] == []
 
 
 @pytest.mark.parametrize(("method", "path"), [("POST", f"/v1/{PARENT}/customJobs"), ("GET", "/emulator/v1/health")])
