@@ -42,8 +42,8 @@ VERSION = 1
 
 Stored = Any
 """A record of any registered kind."""
-DERIVED = frozenset({"holders", "queue"})
-"""Fields of a resource rebuilt from its jobs, never stored."""
+DERIVED = frozenset({"holders", "queue", "pool_hardware"})
+"""Fields of a resource rebuilt from its jobs or its pools, never stored."""
 COLLECTIONS = KINDS
 """The collections of a snapshot, in order (collection name -> its ``kinds.Kind``)."""
 __all__ = ["collection_of"]

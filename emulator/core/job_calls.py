@@ -85,7 +85,8 @@ class JobCalls(Core):
         """
         view = resource.admission_view()
         try:
-            return admission.admit(spec, view, resource.holders, blocked=resource.queue.blocked(self._waiting, view))
+            blocked = resource.queue.blocked(self._waiting, view)
+            return admission.admit(spec, view, resource.holders, blocked=blocked, hardware=resource.pool_hardware)
         except admission.NoFreeReplicas:
             if not wait_for_room and self.settings.admission != QUEUE:
                 raise
@@ -110,7 +111,7 @@ class JobCalls(Core):
         if resource.state != resources.RUNNING or not resource.queue:
             return
         view = resource.admission_view()
-        for name, outcome in resource.queue.admissions(self._waiting, view, resource.holders):
+        for name, outcome in resource.queue.admissions(self._waiting, view, resource.holders, resource.pool_hardware):
             job = self.registry.find(name, CustomJob)
             if job is None or outcome is None:
                 continue

@@ -174,8 +174,15 @@ def _hardware(pool: Spec) -> dict[str, Any]:
     return specs.hardware(pool.get("machineSpec", {}), pool.get("diskSpec"))
 
 
-def _candidates(worker: _WorkerPool, pools: Sequence[Spec]) -> list[Spec]:
-    return [pool for pool in pools if _hardware(pool) == worker.hardware]
+def pool_hardware(pools: Sequence[Spec]) -> dict[str, dict[str, Any]]:
+    """Each resource pool's hardware by pool id. A pool's hardware never changes, so a resource
+    keeps this (``PersistentResource.pool_hardware``) rather than have every admission make it
+    again: with a hundred pools that was most of an admission."""
+    return {pool["id"]: _hardware(pool) for pool in pools}
+
+
+def _candidates(worker: _WorkerPool, pools: Sequence[Spec], hardware: Mapping[str, Spec]) -> list[Spec]:
+    return [pool for pool in pools if hardware[pool["id"]] == worker.hardware]
 
 
 def _place(
@@ -196,6 +203,16 @@ def _place(
     """
     left = dict(room)
     placed: dict[int, str] = {}
+    for worker in workers:  # first fit: the search's own first try, and almost always enough
+        pool_id = next((p["id"] for p in candidates[worker.index] if left[p["id"]] >= worker.replicas), None)
+        if pool_id is None:
+            break
+        left[pool_id] -= worker.replicas
+        placed[worker.index] = pool_id
+    else:
+        return placed, None
+    left = dict(room)
+    placed = {}
     stuck: list[tuple[int, dict[int, str]]] = [(-1, {})]
 
     def search(position: int) -> bool:
@@ -270,18 +287,27 @@ def replicas_text(count: int) -> str:
     return f"{count} replica" if count == 1 else f"{count} replicas"
 
 
-def admit(job: Spec, resource: Spec, held: Held, *, blocked: Collection[str] = ()) -> Placement:
+def admit(
+    job: Spec,
+    resource: Spec,
+    held: Held,
+    *,
+    blocked: Collection[str] = (),
+    hardware: Mapping[str, Spec] | None = None,
+) -> Placement:
     """Place ``job`` on ``resource`` given the replicas other jobs hold, or raise why not.
 
     ``blocked`` names pools with jobs already queued for them: first in, first out means a new
-    job finds no room there until those have started.
+    job finds no room there until those have started. ``hardware`` is :func:`pool_hardware` of
+    the resource's pools, when the caller keeps it.
     """
     _check_state(resource)
     _check_settings(job, resource)
     pools = list(resource.get("resourcePools", []))
     name = str(resource.get("name", ""))
     workers = _worker_pools(job)
-    candidates = {w.index: _candidates(w, pools) for w in workers}
+    hardware = pool_hardware(pools) if hardware is None else hardware
+    candidates = {w.index: _candidates(w, pools, hardware) for w in workers}
     misfits = [_mismatch(w, pools, name) for w in workers if not candidates[w.index]]
     if misfits:
         raise ApiError(
@@ -299,7 +325,7 @@ def admit(job: Spec, resource: Spec, held: Held, *, blocked: Collection[str] = (
     if misfit is not None:
         raise _no_room(misfit, candidates[misfit.index], free, held, blocked)
     slots = len(job.get("jobSpec", {}).get("workerPoolSpecs", []))
-    chosen = tuple(placed.get(index) for index in range(slots))
+    chosen = tuple([placed.get(index) for index in range(slots)])
     return Placement(chosen, held_by(job, chosen))
 
 
@@ -317,8 +343,9 @@ def wanted_replicas(job: Spec, resource: Spec) -> dict[str, int]:
     """Replicas a job could want of each resource pool: every pool any of its worker pools could
     run on, with the replicas of those worker pools (placement decides only when it starts)."""
     pools = list(resource.get("resourcePools", []))
+    hardware = pool_hardware(pools)
     wanted: dict[str, int] = {}
     for worker in _worker_pools(job):
-        for pool in _candidates(worker, pools):
+        for pool in _candidates(worker, pools, hardware):
             wanted[pool["id"]] = wanted.get(pool["id"], 0) + worker.replicas
     return wanted

@@ -58,6 +58,8 @@ class Queue:
 
     def blocked(self, find: FindSpec, resource: Mapping[str, Any]) -> set[str]:
         """Pools some queued job waits for: first in, first out, a new job finds no room there."""
+        if not self._entries:
+            return set()
         every = {pool["id"] for pool in resource.get("resourcePools", [])}
         blocked: set[str] = set()
         for name in list(self._entries):
@@ -69,7 +71,11 @@ class Queue:
         return blocked
 
     def admissions(
-        self, find: FindSpec, resource: Mapping[str, Any], held: admission.Held
+        self,
+        find: FindSpec,
+        resource: Mapping[str, Any],
+        held: admission.Held,
+        hardware: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Iterator[tuple[str, admission.Placement | ApiError | None]]:
         """The queued jobs that may leave the queue now, in order, and why each leaves: a placement
         to start it, the error for a job that can never fit, or None for a job gone or ended.
@@ -92,7 +98,7 @@ class Queue:
             if wanted <= blocked:
                 continue
             try:
-                placement = admission.admit(spec, resource, held, blocked=blocked)
+                placement = admission.admit(spec, resource, held, blocked=blocked, hardware=hardware)
             except admission.NoFreeReplicas:
                 blocked |= wanted
                 continue

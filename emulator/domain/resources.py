@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vertex_emulator.domain import pool_rules, specs
+from vertex_emulator.domain import admission, pool_rules, specs
 from vertex_emulator.domain.pool_rules import Holding, replicas_held
 from vertex_emulator.domain.queue import Queue
 from vertex_emulator.domain.record import Record
@@ -145,8 +145,11 @@ class PersistentResource(Record):
     outcome: dict[str, Any] | None = None
     """How the transition under way ends when it is not RUNNING: ``{"state": "ERROR", "error": ...}``
     (``:setOutcome`` of the control API); ``at`` when set for an instant."""
+    pool_hardware: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
+    """``admission.pool_hardware`` of the pools, made once: no update changes a pool's hardware."""
 
     def __post_init__(self) -> None:
+        self.pool_hardware = admission.pool_hardware(self.pools)
         self.holders = {pool_id: Holding(held) for pool_id, held in self.holders.items()}
         for pool in self.pools:
             self.holders.setdefault(pool["id"], Holding())
