@@ -88,7 +88,7 @@ def _check_state(resource: Spec) -> None:
 def _check_settings(job: Spec, resource: Spec) -> None:
     """Network and CMEK "should be consistent with those on the PersistentResource"."""
     job_spec = job.get("jobSpec", {})
-    pairs = [
+    pairs = (
         ("job_spec.network", "network", job_spec.get("network", ""), resource.get("network", "")),
         (
             "encryption_spec.kms_key_name",
@@ -96,7 +96,7 @@ def _check_settings(job: Spec, resource: Spec) -> None:
             (job.get("encryptionSpec") or {}).get("kmsKeyName", ""),
             (resource.get("encryptionSpec") or {}).get("kmsKeyName", ""),
         ),
-    ]
+    )
     violations = [
         FieldViolation(
             path,
@@ -204,11 +204,13 @@ def _place(
     left = dict(room)
     placed: dict[int, str] = {}
     for worker in workers:  # first fit: the search's own first try, and almost always enough
-        pool_id = next((p["id"] for p in candidates[worker.index] if left[p["id"]] >= worker.replicas), None)
-        if pool_id is None:
+        for pool in candidates[worker.index]:
+            if left[pool["id"]] >= worker.replicas:
+                left[pool["id"]] -= worker.replicas
+                placed[worker.index] = pool["id"]
+                break
+        else:
             break
-        left[pool_id] -= worker.replicas
-        placed[worker.index] = pool_id
     else:
         return placed, None
     left = dict(room)

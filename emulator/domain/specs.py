@@ -61,7 +61,7 @@ def pruned(message: Spec) -> dict[str, Any]:
     """
     kept = {}
     for key, value in message.items():
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):  # canonical JSON: every message is a dict (Mapping's check is slow)
             value = pruned(value)
             if not value:
                 continue
