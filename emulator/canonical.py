@@ -48,10 +48,12 @@ def canonical(descriptor: Descriptor, body: dict[str, Any]) -> dict[str, Any] | 
 class _Field:
     """How one field's value becomes canonical: its JSON key, its converter, when it is written."""
 
-    __slots__ = ("convert", "default", "key", "number", "oneof", "presence")
+    __slots__ = ("alias", "convert", "default", "key", "number", "oneof", "presence")
 
     def __init__(self, field: FieldDescriptor) -> None:
         self.key = field.json_name
+        self.alias: str | None = None
+        """The field's other spelling (``display_name`` for ``displayName``), when it has one."""
         self.number = field.number
         self.oneof = field.containing_oneof.name if field.containing_oneof is not None else None
         self.presence = field.has_presence
@@ -60,33 +62,47 @@ class _Field:
 
 @functools.cache
 def _plan(descriptor: Descriptor) -> Convert:
-    """The converter of a message: a dict in, its canonical dict out (fields in number order)."""
+    """The converter of a message: a dict in, its canonical dict out (fields in number order).
+
+    A body names each field once, in either spelling, and the clients write fields in number
+    order: the walk checks for the other spelling only on fields that have one, and sorts only
+    a body that came in another order.
+    """
     fields: dict[str, _Field] = {}
     for field in descriptor.fields:
         plan = _Field(field)
         fields[field.json_name] = plan
         fields.setdefault(field.name, plan)
+    for spelling, plan in fields.items():
+        if spelling != plan.key:
+            plan.alias = spelling
+    numbers = {plan.key: plan.number for plan in fields.values()}
 
     def convert(body: Any) -> dict[str, Any]:
         if type(body) is not dict:
             raise Unsure
-        written: list[tuple[int, str, Any]] = []
-        seen: set[int] = set()
+        written: dict[str, Any] = {}
         oneofs: set[str] = set()
+        last = 0
+        ordered = True
         for key, value in body.items():
             field = fields.get(key)
-            if field is None or field.number in seen or value is None:
+            if field is None or value is None:
                 raise Unsure
-            seen.add(field.number)
+            if field.alias is not None and (field.alias if key == field.key else field.key) in body:
+                raise Unsure  # both spellings of one field
             if field.oneof is not None:
                 if field.oneof in oneofs:
                     raise Unsure
                 oneofs.add(field.oneof)
             converted = field.convert(value)
             if field.presence or converted != field.default:
-                written.append((field.number, field.key, converted))
-        written.sort()
-        return {key: value for _, key, value in written}
+                ordered = ordered and field.number > last
+                last = field.number
+                written[field.key] = converted
+        if ordered:
+            return written
+        return dict(sorted(written.items(), key=lambda item: numbers[item[0]]))
 
     return convert
 

@@ -147,6 +147,25 @@ def test_what_the_sdk_sends_takes_the_walk_with_protobuf_s_field_order() -> None
     assert json.dumps(made) == json.dumps(_protobuf(cls, sent))
 
 
+def test_a_snake_case_body_in_another_order_takes_the_walk_and_comes_out_in_field_order() -> None:
+    """curl users write proto field names, in any order: still the walk's (each field checked
+    against its other spelling only), sorted into the order MessageToDict writes."""
+    body = {
+        "labels": {"team": "ml"},
+        "job_spec": {
+            "worker_pool_specs": [
+                {"container_spec": {"image_uri": "x"}, "replica_count": "1", "machine_spec": {"machine_type": "n1"}}
+            ]
+        },
+        "display_name": "snake",
+    }
+    cls = wire.message_class("v1", "CustomJob")
+    made = canonical.canonical(cls.DESCRIPTOR, body)
+    assert made is not None
+    assert json.dumps(made) == json.dumps(_protobuf(cls, body))
+    assert list(made) == ["displayName", "jobSpec", "labels"]
+
+
 @pytest.mark.parametrize(
     "body",
     [
