@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from vertex_emulator.errors import ApiError, Code
 from vertex_emulator.http.options import HttpOptions
-from vertex_emulator.http.request import MAX_BODY_BYTES, bearer_token, json_name
+from vertex_emulator.http.request import MAX_BODY_BYTES, bearer_token, declared_length, json_name
 from vertex_emulator.http.routes import Route, Surface
 
 ALWAYS_OPEN = frozenset({"Health"})
@@ -46,9 +46,7 @@ SYSTEM_PARAMETERS = frozenset(
 
 def refuse_oversized(current: Request) -> None:
     """A body over the limit is refused from its Content-Length, on any URL, before a byte is read."""
-    if not current.environ.get("CONTENT_LENGTH"):
-        return
-    length = current.content_length
+    length = declared_length(current.environ)
     if length is not None and length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
 
