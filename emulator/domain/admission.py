@@ -317,7 +317,8 @@ def admit(
             " ".join(error.message for error in misfits),
             [v for error in misfits for v in error.violations],
         )
-    capacity = {pool["id"]: specs.pool_capacity(pool) for pool in pools}
+    matching = {pool["id"]: pool for options in candidates.values() for pool in options}
+    capacity = {pool_id: specs.pool_capacity(pool) for pool_id, pool in matching.items()}
     placed, misfit = _place(workers, candidates, capacity)
     if misfit is not None:
         raise _over_capacity(misfit, candidates[misfit.index], placed)
