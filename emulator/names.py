@@ -8,6 +8,7 @@ and the operations under it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -53,7 +54,10 @@ register_collection("persistentResources")
 register_collection("customJobs")
 
 
+@functools.lru_cache(maxsize=1024)
 def scope_of_parent(parent: str) -> Scope:
+    """The (project, location) of a location name; a suite names few, and every create and list
+    parses one (a name that does not parse raises, which is not cached)."""
     match = _PARENT.match(parent)
     if not match:
         raise bad_field("parent", f'"{parent}" is not a location name (projects/PROJECT/locations/LOCATION).')
