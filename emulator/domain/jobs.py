@@ -228,7 +228,7 @@ class CustomJob(Record):
 
     def render(self) -> dict[str, Any]:
         body: dict[str, Any] = {"name": self.name, **self.spec, "state": self.state}
-        body.update(self.stamps(startTime=self.start_time, endTime=self.end_time))
+        body.update(self.stamps(self.start_time, self.end_time))
         if self.error:
             body["error"] = self.error
         if self.web_access:

@@ -217,7 +217,7 @@ class TrainingPipeline(Record):
             body["trainingTaskMetadata"] = {"backingCustomJob": self.job}
         if self.model and "modelToUpload" in body:
             body["modelToUpload"] = {**body["modelToUpload"], "name": self.model, "versionId": self.model_version}
-        body.update(self.stamps(startTime=self.start_time, endTime=self.end_time))
+        body.update(self.stamps(self.start_time, self.end_time))
         if self.error:
             body["error"] = self.error
         return body

@@ -29,7 +29,13 @@ class Record:
         """The record's labels: what list filters (``labels.KEY=VALUE``) read, for any kind."""
         return self.spec.get("labels", {})
 
-    def stamps(self, **more: float | None) -> dict[str, str]:
-        """``createTime``, the given optional times when set, and ``updateTime``, as RFC 3339."""
-        times: dict[str, float | None] = {"createTime": self.create_time, **more, "updateTime": self.update_time}
-        return {key: rfc3339(value) for key, value in times.items() if value is not None}
+    def stamps(self, start: float | None = None, end: float | None = None) -> dict[str, str]:
+        """``createTime``, ``startTime`` and ``endTime`` when set, and ``updateTime``, as RFC 3339
+        (every read writes them: no keyword dicts to merge on the way)."""
+        stamped = {"createTime": rfc3339(self.create_time)}
+        if start is not None:
+            stamped["startTime"] = rfc3339(start)
+        if end is not None:
+            stamped["endTime"] = rfc3339(end)
+        stamped["updateTime"] = rfc3339(self.update_time)
+        return stamped

@@ -290,7 +290,7 @@ class PersistentResource(Record):
         body["state"] = self.state
         if self.error:
             body["error"] = self.error
-        body.update(self.stamps(startTime=self.start_time))
+        body.update(self.stamps(self.start_time))
         return body
 
 

@@ -196,7 +196,7 @@ class HyperparameterTuningJob(Record):
         body: dict[str, Any] = {"name": self.name, **self.spec, "state": self.state}
         if self.trials:
             body["trials"] = [trial.render() for trial in self.trials]
-        body.update(self.stamps(startTime=self.start_time, endTime=self.end_time))
+        body.update(self.stamps(self.start_time, self.end_time))
         if self.error:
             body["error"] = self.error
         return body
