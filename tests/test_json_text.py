@@ -64,8 +64,13 @@ def test_sorted_text_is_the_same_for_equal_data_in_any_order() -> None:
 first = datetime(1, 1, 1, tzinfo=UTC).timestamp()
 
 
-@given(st.integers(min_value=round(first * 1e6), max_value=round(ManualClock.LAST_INSTANT * 1e6)))
+instants = st.integers(min_value=round(first * 1e6), max_value=round(ManualClock.LAST_INSTANT * 1e6))
+
+
+@given(instants | instants.map(lambda micros: micros - micros % 1000) | instants.map(lambda m: m - m % 1_000_000))
 def test_timestamps_read_as_protobuf_writes_them(micros: int) -> None:
+    """Over the whole range, with 6, 3 and no fraction digits (whole milliseconds and seconds, the
+    manual clock's usual instants, drawn as often as any)."""
     seconds, fraction = divmod(micros, 1_000_000)
     instant = seconds + fraction / 1e6
     moment = datetime.fromtimestamp(instant, UTC)
