@@ -38,6 +38,8 @@ def authorize(route: Route, settings: HttpOptions) -> None:
 
 def authorize_act_as(account: str | None) -> None:
     """A job that runs as a service account needs its caller to hold ``actAs`` on that account."""
+    if not account:
+        return
     policy = options().policy
-    if account and policy is not None:
+    if policy is not None:
         policy.check(principal(), iam.ACT_AS, iam.service_account(account))
