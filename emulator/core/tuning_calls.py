@@ -65,7 +65,9 @@ class TuningCalls(Core):
             names.child(parent, "persistentResources", resource_id), PersistentResource, "PersistentResource"
         )
         try:
-            admission.admit({"jobSpec": spec["trialJobSpec"]}, resource.admission_view(), {})
+            admission.admit(
+                {"jobSpec": spec["trialJobSpec"]}, resource.admission_view(), {}, hardware=resource.pool_hardware
+            )
         except ApiError as error:
             raise tuning.as_trial_spec(error) from None
 
