@@ -22,7 +22,7 @@ needs_moto = pytest.mark.skipif(not MOTO, reason="moto is not installed (pip ins
 def _check(rows: list[Row]) -> None:
     for row in rows:
         assert math.isfinite(row.value) and row.value > 0, row
-        assert row.target and row.met in (True, False), row
+        assert (row.met in (True, False)) if row.target else row.met is None, row
         if row.baseline_name:
             assert row.baseline is not None and row.baseline > 0, row
             assert row.ratio is not None and row.ratio > 0, row
@@ -50,6 +50,11 @@ def test_every_section_reports_its_figures(results: dict) -> None:
     assert {"scaling, 1 pool", "scaling, 2 pools"} <= sections
     measures = [row.measure for row in rows]
     assert sum("admit" in measure for measure in measures) == 2
+    gets = [row for row in rows if row.measure.startswith("get a job")]
+    assert gets and all(row.baseline_name.endswith("plus a plain dict's growth") for row in gets)
+    plain = [row for row in rows if "plain dict" in row.measure]
+    assert [row.section for row in plain] == ["scaling, 1 pool"] and plain[0].target == ""
+    assert sum(row.target != "" for row in rows) == len(rows) - len(plain)
     assert any("--data-dir" in measure for measure in measures)
     assert results["moto"] is MOTO
     assert results["plan"] == "tiny"
