@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, job_kinds, memory, mock_setup, scaling, sdk_calls, throughput
+from bench import coldstart, instructions, job_kinds, memory, mock_setup, scaling, sdk_calls, throughput
 from bench.stats import Row, table
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -46,10 +46,14 @@ class Plan:
     """Mocks entered and left per timing of the per-test setup."""
     warm: bool = True
     """An untimed round of each side before the repeats (off only for the test's smoke run)."""
+    instruction_pairs: tuple[int, int] = (0, 0)
+    """The pairs of the two counted runs of each side (``bench.instructions``); (0, 0): not counted."""
 
 
 PLANS = {
-    "full": Plan(5, 100, 5, 8, 60, 5, (100, 10_000, 100_000), (1, 10, 100), 200, 5, 100_000, 3),
+    "full": Plan(
+        5, 100, 5, 8, 60, 5, (100, 10_000, 100_000), (1, 10, 100), 200, 5, 100_000, 3, instruction_pairs=(100, 200)
+    ),
     "quick": Plan(3, 40, 3, 4, 20, 3, (100, 10_000), (1, 10), 100, 3, 10_000, 1),
     "tiny": Plan(1, 2, 1, 2, 2, 1, (10, 20), (1, 2), 2, 1, 50, 1, mocks=2, warm=False),
 }
@@ -59,6 +63,7 @@ SECTIONS: dict[str, Callable[[Plan, bool], list[Row]]] = {
     "setup": lambda plan, moto: mock_setup.measure(plan.mocks, plan.sdk_repeats, moto, plan.warm),
     "sdk": lambda plan, moto: sdk_calls.measure(plan.sdk_calls, plan.sdk_repeats, moto, plan.warm),
     "kinds": lambda plan, moto: job_kinds.measure(plan.sdk_calls, plan.sdk_repeats, plan.warm),
+    "instructions": lambda plan, moto: instructions.measure(*plan.instruction_pairs),
     "http": lambda plan, moto: throughput.measure(plan.clients, plan.http_calls, plan.http_repeats, moto, plan.warm),
     "scaling": lambda plan, moto: scaling.measure(
         plan.sizes, plan.pools, plan.scaling_calls, plan.scaling_repeats, plan.warm

@@ -60,7 +60,7 @@ def per_pair(app: WSGIApplication, pair: Callable[[], None], calls: int) -> floa
         return cpu(lambda: run(calls)) / calls
 
 
-def _pairs(app: WSGIApplication, calls: int) -> float:
+def pairs_against(app: WSGIApplication, calls: int) -> float:
     """CPU seconds per ``create_custom_job`` + ``get_custom_job`` pair answered by ``app``."""
     from google.cloud import aiplatform_v1
 
@@ -76,7 +76,7 @@ def _pairs(app: WSGIApplication, calls: int) -> float:
 
 def custom_job_pairs(calls: int) -> float:
     """The custom job's pair against a fresh benchmark emulator."""
-    return _pairs(make_app(workload.service()), calls)
+    return pairs_against(make_app(workload.service()), calls)
 
 
 def measure(calls: int, repeats: int, moto: bool, warm: bool = True) -> list[Row]:
@@ -85,7 +85,7 @@ def measure(calls: int, repeats: int, moto: bool, warm: bool = True) -> list[Row
     def emulator() -> float:
         return custom_job_pairs(calls)
 
-    against_floor = paired(emulator, lambda: _pairs(floor.app(bodies), calls), repeats, warm)
+    against_floor = paired(emulator, lambda: pairs_against(floor.app(bodies), calls), repeats, warm)
     rows = [
         against_floor.row(
             SECTION,

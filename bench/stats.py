@@ -96,6 +96,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:.0f} req/s"
     if unit == "bytes":
         return f"{value / 1024:.2f} KB"
+    if unit == "instructions":
+        return f"{value / 1000:,.0f}k instr."
     return f"{value:.3g} {unit}"
 
 

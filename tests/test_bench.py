@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
-from bench import run
+from bench import instructions, run
 from bench.stats import Row, paired, table
 
 MOTO = run.moto_installed()
@@ -99,3 +102,36 @@ def test_comparisons_alternate_and_take_medians_of_ratios() -> None:
     assert order == ["a", "b", "b", "a", "a", "b"]
     assert (result.subject, result.baseline) == (6.0, 2.0)
     assert result.ratio == 2.0, "the median of 1/1, 10/2 and 6/3, not the ratio of the medians (3)"
+
+
+needs_valgrind = pytest.mark.skipif(instructions.valgrind() is None, reason="valgrind is not installed")
+
+
+@needs_valgrind
+def test_instruction_counts_grow_with_the_work_counted() -> None:
+    """The counter itself, on a loop small enough for a test: the counted runs of the full plan
+    take a minute (the SDK's start-up under valgrind)."""
+    loop = "import sys\nfor _ in range(int(sys.argv[1])): sum(range(100))"
+    fewer, more = (instructions.count([sys.executable, "-S", "-c", loop, str(n)]) for n in (1000, 3000))
+    assert fewer > 1_000_000
+    per_addition = (more - fewer) / (2000 * 100)
+    assert 10 < per_addition < 1000, per_addition
+
+
+@pytest.mark.parametrize("subject", instructions.SUBJECTS)
+def test_the_counted_child_answers_its_pairs(subject: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.instructions", subject, "2"],
+        cwd=instructions.ROOT,
+        env={**os.environ, "NO_GCE_CHECK": "True"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_plans_without_pairs_to_count_count_nothing() -> None:
+    assert instructions.measure(0, 0) == []
+    assert run.PLANS["full"].instruction_pairs[0] < run.PLANS["full"].instruction_pairs[1]
