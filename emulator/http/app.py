@@ -13,13 +13,14 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from flask import Flask, Response, current_app, request
-from werkzeug.routing import BaseConverter, Map, Rule
+from werkzeug.routing import Map
 
 from vertex_emulator.errors import ApiError
 from vertex_emulator.http import authz, faults, guard
+from vertex_emulator.http.flask_app import EmulatorApp, IdConverter
 from vertex_emulator.http.options import HttpOptions
 from vertex_emulator.http.rendering import error_response, install_error_handlers
 from vertex_emulator.http.request import MAX_BODY_BYTES
@@ -29,55 +30,6 @@ from vertex_emulator.service import Service
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 """The package's folder, given to Flask so that it does not search for it on every app."""
-
-
-class IdConverter(BaseConverter):
-    """One path segment that stops at ``:``, so ``.../jobs/123:cancel`` splits as Google's rules do.
-
-    werkzeug takes any converter whose regex holds a ``/`` for one that may span segments, and then
-    matches everything after it as one regex per rule, trying the rules one by one (13 regexes for
-    a get of a custom job). This one never spans a segment, so it says so: the map then walks the
-    path a segment at a time, by dictionary lookups for the literal segments.
-    """
-
-    regex = r"[^/:]+"
-    part_isolating = True
-
-
-class MatchingRule(Rule):
-    """A URL rule whose URL builders are compiled when first used, not when the rule is.
-
-    The emulator matches URLs and never builds them (no ``url_for``), and werkzeug generates and
-    compiles two builder functions per rule: four fifths of compiling the route table, paid by every
-    ``serve`` before its first answer and by every test process before its first mock.
-    """
-
-    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
-        compile_now = super()._compile_builder
-        compiled: list[Callable[..., tuple[str, str]]] = []
-
-        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
-            if not compiled:
-                compiled.append(compile_now(append_unknown).__get__(rule, None))
-            return compiled[0](*args, **kwargs)
-
-        return build
-
-
-class EmulatorApp(Flask):
-    """Flask with :class:`MatchingRule` rules, minus a check made on every call: whether each hook
-    and view is a coroutine function.
-
-    Every view, hook and error handler of the emulator is synchronous (:func:`routing` and
-    :func:`make_app` check it once), so ``ensure_sync`` has nothing to wrap; asking
-    ``inspect.iscoroutinefunction`` for each of them on every request cost about 4% of an
-    in-process call.
-    """
-
-    url_rule_class = MatchingRule
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        return func
 
 
 def _synchronous(functions: Iterable[Callable[..., object]]) -> None:
