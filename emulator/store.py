@@ -27,6 +27,11 @@ this application, is refused and left exactly as it was.
 
 Durability: WAL with ``synchronous=NORMAL``: a commit reaches the operating system before the
 answer is sent, which survives the death of the process; a power cut may lose the last commits.
+The WAL is folded into the database every ``CHECKPOINT_PAGES`` pages rather than SQLite's 1,000:
+a checkpoint writes each page it finds once, and most commits change the same few (the globals
+row's, the newest rows', the name index's), so ten times fewer checkpoints cost a fifth of what
+the data dir adds to a create (about 30 of 110 µs, measured in process); the WAL file grows to
+about 40 MB before one.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ APPLICATION = "vertex-emulator"
 LAYOUT = 1
 DATABASE = "state.sqlite3"
 LOCK = "lock"
+CHECKPOINT_PAGES = 10_000
 _HEADER = b"SQLite format 3\x00"
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -148,6 +154,7 @@ class Store:
                 self._create()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         except BaseException:
             self.close()
             raise

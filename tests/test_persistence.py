@@ -6,6 +6,8 @@ import hashlib
 import json
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,41 @@ def test_a_restart_restores_the_whole_state(tmp_path: Path) -> None:
     second.advance(5)
     assert second.get_resource(f"{PARENT}/persistentResources/later").state == "RUNNING"
     assert second.create_job(PARENT, job_body(None), "v1").name == first.create_job(PARENT, job_body(None), "v1").name
+
+
+_FILL_AND_DIE = """
+import json, os, sys
+from tests.conftest import PARENT, job_body, new_service
+from vertex_emulator import store
+service = new_service(job_duration=None)
+kept = store.attach(service, sys.argv[1])
+for _ in range(400):
+    service.create_job(PARENT, job_body(None), "v1")
+page = kept._db.execute("PRAGMA page_size").fetchone()[0]
+wal = os.path.getsize(os.path.join(sys.argv[1], store.DATABASE + "-wal"))
+print(json.dumps({"frames": (wal - 32) // (page + 24), "state": service.export_state()}), flush=True)
+os._exit(0)  # no clean close, so no checkpoint: the WAL holds the commits
+"""
+
+
+def test_the_wal_is_checkpointed_rarely_and_a_restart_reads_what_it_holds(tmp_path: Path) -> None:
+    """Commits pile up in the WAL past SQLite's default of 1,000 pages (``CHECKPOINT_PAGES``), and
+    a service restarted after a process that ended without closing its store has every job."""
+    child = subprocess.run(
+        [sys.executable, "-c", _FILL_AND_DIE, str(tmp_path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    written = json.loads(child.stdout)
+    assert 1200 < written["frames"] < store.CHECKPOINT_PAGES, "the WAL grew past 1,000 pages: no checkpoint rewound it"
+    assert (tmp_path / f"{store.DATABASE}-wal").stat().st_size > 1000 * 4096
+    again = new_service(job_duration=None)
+    assert store.attach(again, tmp_path).restored
+    assert again.export_state() == written["state"]
+    assert len(written["state"]["customJobs"]) == 400
 
 
 def test_each_change_is_committed_before_the_call_returns_and_reads_write_nothing(tmp_path: Path) -> None:
