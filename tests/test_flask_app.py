@@ -9,7 +9,7 @@ import pytest
 from flask import Blueprint, Flask, Response, after_this_request, session
 from flask.signals import request_finished, request_started, request_tearing_down
 
-from vertex_emulator.http.flask_app import EmulatorApp
+from vertex_emulator.http.flask_app import EmulatorApp, current_extensions
 
 
 def _apps() -> Iterator[Flask]:
@@ -154,3 +154,23 @@ def test_an_app_given_a_blueprint_gets_flasks_own_dispatch_back() -> None:
     app.register_blueprint(part)
     assert app.test_client().get("/inside").get_data(as_text=True) == "inside"
     assert seen == ["app before", "blueprint before", "blueprint after", "blueprint teardown"]
+
+
+def test_current_extensions_are_the_answering_apps_even_when_apps_nest() -> None:
+    """A view of one app may call another in process (the in-process mock's routing does): each
+    request reads its own app's extensions, and the outer one gets its own back."""
+    outer, inner = EmulatorApp("outer", static_folder=None), EmulatorApp("inner", static_folder=None)
+    outer.extensions["name"], inner.extensions["name"] = "outer", "inner"
+    inner.add_url_rule("/", "name", lambda: current_extensions()["name"])
+
+    @outer.route("/")
+    def both() -> str:
+        before = current_extensions()["name"]
+        middle = inner.test_client().get("/").get_data(as_text=True)
+        return f"{before} {middle} {current_extensions()['name']}"
+
+    assert outer.test_client().get("/").get_data(as_text=True) == "outer inner outer"
+    with inner.app_context():
+        assert current_extensions()["name"] == "inner", "outside a request: Flask's current app"
+    with pytest.raises(RuntimeError, match="application context"):
+        current_extensions()

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.routing import Map
 
 from vertex_emulator.errors import ApiError
 from vertex_emulator.http import authz, faults, guard
-from vertex_emulator.http.flask_app import EmulatorApp, IdConverter
+from vertex_emulator.http.flask_app import EmulatorApp, IdConverter, current_extensions
 from vertex_emulator.http.options import HttpOptions
 from vertex_emulator.http.rendering import error_response, install_error_handlers
 from vertex_emulator.http.request import MAX_BODY_BYTES
@@ -72,7 +72,7 @@ def before_view() -> None:
     guard.refuse_oversized(current)
     if current.url_rule is None:
         return
-    extensions = current_app.extensions
+    extensions = current_extensions()
     route = extensions["vertex_emulator_routes"][current.url_rule.endpoint]
     settings = extensions["vertex_emulator_options"]
     guard.refuse_closed_control(route, current, settings)

@@ -20,10 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Request, Response, current_app
+from flask import Request, Response
 
 from vertex_emulator.clock import parse_duration
 from vertex_emulator.errors import ApiError, Code, bad_field
+from vertex_emulator.http.flask_app import current_extensions
 from vertex_emulator.http.rendering import reply
 from vertex_emulator.http.request import json_body, resource_path
 from vertex_emulator.http.routes import Route, Surface
@@ -162,7 +163,7 @@ class Faults:
 
 
 def registry() -> Faults:
-    return current_app.extensions["vertex_emulator_faults"]
+    return current_extensions()["vertex_emulator_faults"]
 
 
 def inject(route: Route, current: Request, faults: Faults) -> None:

@@ -15,10 +15,11 @@ Flask; ``tests/test_flask_app.py`` checks each.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, current_app
 from flask.globals import request_ctx
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from flask.signals import request_tearing_down
@@ -58,7 +59,21 @@ class MatchingRule(Rule):
         return build
 
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
 _UNSET = object()
+_answering: ContextVar[Flask] = ContextVar("vertex_emulator.answering")
+"""The EmulatorApp answering a request on this thread, for the length of its ``wsgi_app``."""
+
+
+def current_extensions() -> dict[str, Any]:
+    """``current_app.extensions``, where the views and hooks keep the service, its options and its
+    faults: read off the app answering the request, not through Flask's ``current_app`` proxy (a
+    werkzeug ``LocalProxy``, about 1.5k instructions an access, and a request makes several).
+    Outside a request of an ``EmulatorApp`` (an app context pushed by hand), the proxy's answer."""
+    app = _answering.get(None)
+    return (app if app is not None else current_app).extensions
 
 
 class _NoSessions(SecureCookieSessionInterface):
@@ -85,6 +100,13 @@ class EmulatorApp(Flask):
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         return func
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        token = _answering.set(self)
+        try:
+            return super().wsgi_app(environ, start_response)
+        finally:
+            _answering.reset(token)
 
     def _generic(self) -> bool:
         """Whether Flask's own dispatch is needed: a blueprint or a URL value preprocessor was added."""

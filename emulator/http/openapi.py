@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, current_app
+from flask import Response
 
 from vertex_emulator import wire
+from vertex_emulator.http.flask_app import current_extensions
 from vertex_emulator.http.rendering import reply
 from vertex_emulator.http.request import json_name
 from vertex_emulator.names import SEGMENT
@@ -194,4 +195,4 @@ def describe(routes: Iterable[Route]) -> dict[str, Any]:
 
 
 def openapi() -> Response:
-    return reply(describe(current_app.extensions["vertex_emulator_routes"].values()))
+    return reply(describe(current_extensions()["vertex_emulator_routes"].values()))

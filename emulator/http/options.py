@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import current_app
-
+from vertex_emulator.http.flask_app import current_extensions
 from vertex_emulator.iam import Policy
 from vertex_emulator.storage import Storage
 
@@ -25,4 +24,4 @@ class HttpOptions(NamedTuple):
 
 
 def options() -> HttpOptions:
-    return current_app.extensions["vertex_emulator_options"]
+    return current_extensions()["vertex_emulator_options"]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, request
+from flask import request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from vertex_emulator import jsontext
 from vertex_emulator.errors import ApiError, Code, invalid_argument
+from vertex_emulator.http.flask_app import current_extensions
 
 if TYPE_CHECKING:
     from vertex_emulator.service import Service
@@ -23,7 +24,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 def service() -> Service:
-    return current_app.extensions["vertex_emulator"]
+    return current_extensions()["vertex_emulator"]
 
 
 def resource_path() -> str:
