@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from vertex_emulator import jsontext
 from vertex_emulator.clock import ManualClock, rfc3339
+from vertex_emulator.domain.record import Record
 
 scalars = (
     st.none()
@@ -76,3 +77,22 @@ def test_timestamps_read_as_protobuf_writes_them(micros: int) -> None:
     moment = datetime.fromtimestamp(instant, UTC)
     expected = Timestamp(seconds=math.floor(moment.replace(microsecond=0).timestamp()), nanos=moment.microsecond * 1000)
     assert rfc3339(instant) == expected.ToJsonString()
+
+
+moments = st.sampled_from([0.0, 1767225600.0, 1767225600.5, 1767225601.25])
+
+
+@given(moments, st.none() | moments, st.none() | moments, moments)
+def test_a_records_stamps_are_each_instant_written_once_or_again_the_same(
+    create: float, start: float | None, end: float | None, update: float
+) -> None:
+    """``Record.stamps`` reuses the text of an equal instant: drawn from four instants, so that
+    most draws repeat one, every stamp must read as its own instant formatted alone."""
+    record = Record("projects/p/locations/l/customJobs/1", {}, "v1", 1, create, update)
+    expected = {"createTime": rfc3339(create), "updateTime": rfc3339(update)}
+    if start is not None:
+        expected["startTime"] = rfc3339(start)
+    if end is not None:
+        expected["endTime"] = rfc3339(end)
+    assert record.stamps(start, end) == expected
+    assert list(record.stamps(start, end))[-1] == "updateTime"

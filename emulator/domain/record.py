@@ -30,12 +30,25 @@ class Record:
         return self.spec.get("labels", {})
 
     def stamps(self, start: float | None = None, end: float | None = None) -> dict[str, str]:
-        """``createTime``, ``startTime`` and ``endTime`` when set, and ``updateTime``, as RFC 3339
-        (every read writes them: no keyword dicts to merge on the way)."""
-        stamped = {"createTime": rfc3339(self.create_time)}
+        """``createTime``, ``startTime`` and ``endTime`` when set, and ``updateTime``, as RFC 3339.
+
+        Every read writes them, and formatting an instant is most of rendering a record; an instant
+        equal to the one written just before it, or to the creation (a new record's update time,
+        a job started in the instant it was created, an update made by the last transition), is
+        the same text, so it is not formatted again."""
+        create = self.create_time
+        created = last_text = rfc3339(create)
+        stamped = {"createTime": created}
+        last = create
         if start is not None:
-            stamped["startTime"] = rfc3339(start)
+            last_text = stamped["startTime"] = last_text if start == last else rfc3339(start)
+            last = start
         if end is not None:
-            stamped["endTime"] = rfc3339(end)
-        stamped["updateTime"] = rfc3339(self.update_time)
+            last_text = stamped["endTime"] = last_text if end == last else rfc3339(end)
+            last = end
+        update = self.update_time
+        if update == last:
+            stamped["updateTime"] = last_text
+        else:
+            stamped["updateTime"] = created if update == create else rfc3339(update)
         return stamped
