@@ -54,8 +54,8 @@ def test_every_section_reports_its_figures(results: dict) -> None:
     measures = [row.measure for row in rows]
     assert sum("admit" in measure for measure in measures) == 2
     gets = [row for row in rows if row.measure.startswith("get a job")]
-    assert gets and all(row.baseline_name.endswith("plus a plain dict's growth") for row in gets)
-    plain = [row for row in rows if "plain dict" in row.measure]
+    assert gets and all(row.baseline_name.endswith("plus a plain read's growth") for row in gets)
+    plain = [row for row in rows if "plain read" in row.measure]
     assert [row.section for row in plain] == ["scaling, 1 pool"] and plain[0].target == ""
     assert sum(row.target != "" for row in rows) == len(rows) - len(plain)
     assert any("--data-dir" in measure for measure in measures)
