@@ -2,14 +2,16 @@
 
 Every request runs Flask's generic request machinery, and the parts of it written for features the
 emulator has no use for cost a twelfth of a request (counted with cachegrind: 43k of a get's 542k
-instructions, 41k of a create's 813k): each hook dispatch asks the request for its blueprints (through context proxies,
-three times a request), every hook and view is checked for being a coroutine, and a session is
-opened and looked at though none is ever kept. The emulator registers no blueprint, no URL value
-preprocessor, no coroutine and no session (``make_app`` checks the coroutines; an app that is
-given a blueprint or a preprocessor anyway gets Flask's own dispatch back), so ``EmulatorApp``
-calls the app's hooks directly, in Flask's order, and its requests share one read-only null
-session. Hooks, ``after_this_request``, the request signals and the error handlers work as in
-Flask; ``tests/test_flask_app.py`` checks each.
+instructions, 41k of a create's 813k): each hook dispatch asks the request for its blueprints
+(through context proxies, three times a request), every hook and view is checked for being a
+coroutine, and a session is opened and looked at though none is ever kept. The emulator registers
+no blueprint, no URL value preprocessor, no coroutine and no session (``make_app`` checks the
+coroutines; an app that is given a blueprint or a preprocessor anyway gets Flask's own dispatch
+back), so ``EmulatorApp`` calls the app's hooks directly, in Flask's order, and its requests share
+one read-only null session. It also keeps itself, while it answers, where
+:func:`current_extensions` finds it without the ``current_app`` proxy. Hooks,
+``after_this_request``, the request signals and the error handlers work as in Flask;
+``tests/test_flask_app.py`` checks each.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from flask.globals import request_ctx
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from flask.signals import request_tearing_down
 from werkzeug.routing import BaseConverter, Rule
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 
 class IdConverter(BaseConverter):
@@ -58,9 +63,6 @@ class MatchingRule(Rule):
 
         return build
 
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 _UNSET = object()
 _answering: ContextVar[Flask] = ContextVar("vertex_emulator.answering")
