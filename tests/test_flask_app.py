@@ -8,8 +8,11 @@ from collections.abc import Iterator
 import pytest
 from flask import Blueprint, Flask, Response, after_this_request, session
 from flask.signals import request_finished, request_started, request_tearing_down
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vertex_emulator.http.flask_app import EmulatorApp, current_extensions
+from vertex_emulator.http.rendering import Answer
 
 
 def _apps() -> Iterator[Flask]:
@@ -174,3 +177,53 @@ def test_current_extensions_are_the_answering_apps_even_when_apps_nest() -> None
         assert current_extensions()["name"] == "inner", "outside a request: Flask's current app"
     with pytest.raises(RuntimeError, match="application context"):
         current_extensions()
+
+
+_statuses = st.sampled_from([200, 201, 204, 302, 304, 400, 404, 409, 429, 500, 503])
+_extra_headers = st.lists(
+    st.tuples(
+        st.sampled_from(["Location", "content-location", "Content-Length", "X-Goog-Request", "Cache-Control"]),
+        st.sampled_from(["/v1/projects/p", "https://example.com/é", "0", "12", "no-store"]),
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.binary(max_size=64),
+    status=_statuses,
+    headers=_extra_headers,
+    method=st.sampled_from(["GET", "POST", "HEAD"]),
+    closes=st.booleans(),
+    dropped_length=st.booleans(),
+)
+def test_an_answer_goes_out_as_werkzeug_sends_a_response(
+    body: bytes, status: int, headers: list[tuple[str, str]], method: str, closes: bool, dropped_length: bool
+) -> None:
+    """``Answer`` hands its body and headers to the server as they are only when werkzeug would
+    send the same: every status, header, method and close hook gives the same status line,
+    headers, body and close calls as stock werkzeug."""
+    environ = {
+        "REQUEST_METHOD": method,
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "127.0.0.1:8080",
+        "PATH_INFO": "/v1/x",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+    }
+    sent = []
+    for kind in (Answer, Response):
+        closed: list[str] = []
+        answer = kind(body, status=status, mimetype="application/json")
+        for key, value in headers:
+            answer.headers.add(key, value)
+        if dropped_length:
+            del answer.headers["Content-Length"]
+        if closes:
+            answer.call_on_close(lambda closed=closed: closed.append("closed"))
+        app_iter, line, wsgi_headers = answer.get_wsgi_response(environ)
+        chunks = list(app_iter)
+        getattr(app_iter, "close", lambda: None)()
+        sent.append((line, wsgi_headers, chunks, closed))
+    assert sent[0] == sent[1]

@@ -20,11 +20,12 @@ from werkzeug.routing import Map
 
 from vertex_emulator.errors import ApiError
 from vertex_emulator.http import authz, faults, guard
-from vertex_emulator.http.flask_app import EmulatorApp, IdConverter, current_extensions
+from vertex_emulator.http.flask_app import EmulatorApp, current_extensions
 from vertex_emulator.http.options import HttpOptions
 from vertex_emulator.http.rendering import error_response, install_error_handlers
 from vertex_emulator.http.request import MAX_BODY_BYTES
 from vertex_emulator.http.routes import Route
+from vertex_emulator.http.url_map import IdConverter
 from vertex_emulator.http.urls import ROUTES
 from vertex_emulator.service import Service
 

@@ -25,43 +25,11 @@ from flask import Flask, Request, Response, current_app
 from flask.globals import request_ctx
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from flask.signals import request_tearing_down
-from werkzeug.routing import BaseConverter, Rule
+
+from vertex_emulator.http.url_map import MatchingMap, MatchingRule
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-
-class IdConverter(BaseConverter):
-    """One path segment that stops at ``:``, so ``.../jobs/123:cancel`` splits as Google's rules do.
-
-    werkzeug takes any converter whose regex holds a ``/`` for one that may span segments, and then
-    matches everything after it as one regex per rule, trying the rules one by one (13 regexes for
-    a get of a custom job). This one never spans a segment, so it says so: the map then walks the
-    path a segment at a time, by dictionary lookups for the literal segments.
-    """
-
-    regex = r"[^/:]+"
-    part_isolating = True
-
-
-class MatchingRule(Rule):
-    """A URL rule whose URL builders are compiled when first used, not when the rule is.
-
-    The emulator matches URLs and never builds them (no ``url_for``), and werkzeug generates and
-    compiles two builder functions per rule: four fifths of compiling the route table, paid by every
-    ``serve`` before its first answer and by every test process before its first mock.
-    """
-
-    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
-        compile_now = super()._compile_builder
-        compiled: list[Callable[..., tuple[str, str]]] = []
-
-        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
-            if not compiled:
-                compiled.append(compile_now(append_unknown).__get__(rule, None))
-            return compiled[0](*args, **kwargs)
-
-        return build
 
 
 _UNSET = object()
@@ -89,7 +57,7 @@ class _NoSessions(SecureCookieSessionInterface):
 
 
 class EmulatorApp(Flask):
-    """Flask with :class:`MatchingRule` rules, its hooks called directly and no sessions.
+    """Flask with the emulator's URL map and rules (``url_map``), its hooks called directly and no sessions.
 
     ``ensure_sync`` wraps nothing: every view, hook and error handler of the emulator is
     synchronous (:func:`vertex_emulator.http.app.routing` and ``make_app`` check it once), and
@@ -98,6 +66,7 @@ class EmulatorApp(Flask):
     """
 
     url_rule_class = MatchingRule
+    url_map_class = MatchingMap
     session_interface = _NoSessions()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
